@@ -25,7 +25,7 @@ EMBEDDED = $(sort $(shell find templates static data src/store/migrations -type 
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run check asan unit deps format fuzz bench clean
+.PHONY: all run check asan unit deps test-deps format fuzz bench clean
 all: $(BUILD)/kindred
 
 $(BUILD)/kindred: $(CLI_OBJ) $(BUILD)/libkindred.a
@@ -59,10 +59,17 @@ unit: $(UNIT_BIN)
 deps:
 	@sh tools/deps.sh
 
+# What the tests need beyond the build: node, chromium, and the two npm
+# packages pinned in package-lock.json.
+test-deps:
+	@KINDRED_DEPS=test sh tools/deps.sh
+	@[ -d node_modules/playwright-core ] && [ -d node_modules/axe-core ] || \
+	    npm ci --no-audit --no-fund
+
 run: deps all
 	$(BUILD)/kindred serve
 
-check: deps all unit
+check: test-deps all unit
 	@sh tests/run.sh $(BUILD)
 
 asan:

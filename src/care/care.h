@@ -1,0 +1,78 @@
+/*
+ * care.h: kindred's care logic over store, vault and policy: accounts,
+ * invitations, sessions' people, check-ins, caseloads and the audit
+ * trail a person reads.  Every function that touches a person's data
+ * asks policy first.  Results for the web layer come back as jansson
+ * values (new references, the caller's to json_decref).
+ *
+ * Errors: the usual KD_E codes; where the person can fix something, the
+ * human message is put in *why (a static string, or NULL).
+ */
+#ifndef KD_CARE_H
+#define KD_CARE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "care/policy.h"
+#include "store/store.h"
+#include "vault/vault.h"
+
+typedef struct care {
+	store *st;
+	vault *v;
+	json_t *feelings; /* [{code, label}] from data/content/feelings.json */
+	int64_t invite_ttl; /* seconds an invitation stays valid */
+} care;
+
+/* Loads the content it needs; the care does not own st or v. */
+int care_init(care *c, store *st, vault *v);
+void care_fini(care *c);
+
+/* --- people (people.c) --- */
+
+/* Checks a new username and password against kindred's rules. */
+int care_check_credentials(const char *username, const char *password, const char **why);
+/* Creates an account with its data key, in one transaction. */
+int care_user_create(care *c, const char *role, const char *username,
+		     const char *display_name, const char *password, int64_t *id,
+		     const char **why);
+/* 1 if no account exists yet (the setup page is open), 0 if one does. */
+int care_needs_setup(care *c);
+/* Creates the first account (an administrator with a caseload);
+ * KD_EEXIST once any account exists. */
+int care_setup(care *c, const char *username, const char *display_name,
+	       const char *password, int64_t *id, const char **why);
+/* Checks a password, throttled per username and per address:
+ * KD_ETHROTTLED after too many failures, KD_EAUTH if wrong. */
+int care_login(care *c, const char *username, const char *password, const char *addr,
+	       actor *who);
+/* Fills who from an account id (for sessions); KD_ENOTFOUND if gone. */
+int care_actor(care *c, int64_t id, actor *who, char **display_name);
+
+/* Creates a single-use invitation for a client to join who's caseload.
+ * token receives the secret for the link; it is stored only hashed. */
+int care_invite(care *c, const actor *who, char token[44], int64_t *expires_at);
+/* KD_ENOTFOUND, KD_EUSED or KD_EEXPIRED if the link cannot be used. */
+int care_invite_check(care *c, const char *token);
+int care_invite_accept(care *c, const char *token, const char *username,
+		       const char *display_name, const char *password, int64_t *id,
+		       const char **why);
+
+/* --- check-ins (checkins.c) --- */
+
+/* The feelings list for forms: [{code, label}] (new reference). */
+json_t *care_feelings(care *c);
+int care_checkin_add(care *c, const actor *who, int mood, const char *const *feelings,
+		     size_t nfeelings, const char *note, json_t **out, const char **why);
+/* The client's check-ins, newest first: {"client": {...}, "checkins": [...]} */
+int care_checkin_list(care *c, const actor *who, int64_t client_id, int limit, json_t **out);
+/* who's caseload: {"clients": [...]} */
+int care_caseload(care *c, const actor *who, json_t **out);
+/* who's own audit trail: {"entries": [...]} */
+int care_audit_list(care *c, const actor *who, int limit, json_t **out);
+
+/* Formats t as ISO 8601 UTC into out (at least 21 bytes). */
+void care_iso_time(int64_t t, char *out, size_t len);
+
+#endif

@@ -1,0 +1,263 @@
+/*
+ * checkins.c: a client's check-ins (mood 0-10, feelings from the list
+ * in data/content/feelings.json, an optional note sealed by the vault),
+ * the clinician's caseload and the audit trail a person reads.  Reads
+ * are small (a page of rows); the note is unsealed only for those whom
+ * policy allowed.
+ */
+#include "care/care.h"
+
+#include "kd.h"
+#include "util/buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { NOTE_MAX = 10000, FEELINGS_MAX = 18 };
+
+json_t *care_feelings(care *c)
+{
+	return json_incref(c->feelings);
+}
+
+static const char *feeling_label(care *c, const char *code, size_t len)
+{
+	size_t i;
+	json_t *f;
+
+	json_array_foreach(c->feelings, i, f) {
+		const char *fc = json_string_value(json_object_get(f, "code"));
+		if (fc && strlen(fc) == len && memcmp(fc, code, len) == 0)
+			return json_string_value(json_object_get(f, "label"));
+	}
+	return NULL;
+}
+
+int care_checkin_add(care *c, const actor *who, int mood, const char *const *feelings,
+		     size_t nfeelings, const char *note, json_t **out, const char **why)
+{
+	store_user u = {0};
+	unsigned char *sealed = NULL;
+	size_t sealed_len = 0, i, j, note_len = note ? strlen(note) : 0;
+	buf codes;
+	int64_t id = 0, now = (int64_t)time(NULL);
+	char when[32];
+	int rc;
+
+	buf_init(&codes);
+	if ((rc = policy_require(c->st, who, POLICY_WRITE, RES_CHECKINS, who->id, 0)) != 0)
+		goto done;
+	if (mood < 0 || mood > 10) {
+		*why = "Mood is a number from 0 to 10.";
+		rc = KD_EINVAL;
+		goto done;
+	}
+	if (nfeelings > FEELINGS_MAX) {
+		*why = "Please pick feelings from the list.";
+		rc = KD_EINVAL;
+		goto done;
+	}
+	for (i = 0; i < nfeelings; i++) {
+		if (!feeling_label(c, feelings[i], strlen(feelings[i]))) {
+			*why = "Please pick feelings from the list.";
+			rc = KD_EINVAL;
+			goto done;
+		}
+		for (j = 0; j < i; j++)
+			if (strcmp(feelings[i], feelings[j]) == 0)
+				break;
+		if (j < i)
+			continue;
+		if (codes.len)
+			buf_putc(&codes, ',');
+		buf_puts(&codes, feelings[i]);
+	}
+	if (note_len > NOTE_MAX) {
+		*why = "The note can hold up to 10,000 characters; a journal entry is the place "
+		       "for more.";
+		rc = KD_ETOOBIG;
+		goto done;
+	}
+	if ((rc = store_user_get(c->st, who->id, &u)) != 0)
+		goto done;
+	if ((rc = store_begin(c->st)) != 0)
+		goto done;
+	rc = store_checkin_add(c->st, who->id, mood, buf_cstr(&codes), now, &id);
+	/* The note is sealed to its row, so the row must exist first; both
+	 * writes share the transaction. */
+	if (rc == 0 && note_len > 0) {
+		rc = vault_seal(c->v, who->id, u.data_key, u.data_key_len, "checkins", "note", id,
+				note, note_len, &sealed, &sealed_len);
+		if (rc == 0)
+			rc = store_checkin_set_note(c->st, id, sealed, sealed_len);
+	}
+	if (rc != 0) {
+		store_rollback(c->st);
+		goto done;
+	}
+	if ((rc = store_commit(c->st)) != 0)
+		goto done;
+	care_iso_time(now, when, sizeof(when));
+	*out = json_pack("{s:I, s:i, s:s, s:s, s:b}", "id", (json_int_t)id, "mood", mood,
+			 "feelings", buf_cstr(&codes), "created_at", when, "has_note",
+			 note_len > 0);
+done:
+	free(sealed);
+	store_user_clear(&u);
+	buf_free(&codes);
+	return rc;
+}
+
+typedef struct list_ctx {
+	care *c;
+	const store_user *owner;
+	json_t *rows;
+	int err;
+} list_ctx;
+
+static json_t *feelings_json(care *c, const char *codes)
+{
+	json_t *arr = json_array();
+	const char *p = codes ? codes : "", *end;
+	const char *label;
+
+	while (*p) {
+		end = strchr(p, ',');
+		if (!end)
+			end = p + strlen(p);
+		label = feeling_label(c, p, (size_t)(end - p));
+		json_array_append_new(arr, json_pack("{s:s%, s:s}", "code", p, (size_t)(end - p),
+						     "label", label ? label : ""));
+		p = *end ? end + 1 : end;
+	}
+	return arr;
+}
+
+static int checkin_row(void *arg, const store_checkin *k)
+{
+	list_ctx *lc = arg;
+	char when[32];
+	char *note = NULL;
+	size_t note_len = 0;
+	json_t *row;
+	int rc;
+
+	care_iso_time(k->created_at, when, sizeof(when));
+	row = json_pack("{s:I, s:i, s:o, s:s}", "id", (json_int_t)k->id, "mood", k->mood,
+			"feelings", feelings_json(lc->c, k->feelings), "created_at", when);
+	if (k->note) {
+		rc = vault_unseal(lc->c->v, lc->owner->id, lc->owner->data_key,
+				  lc->owner->data_key_len, "checkins", "note", k->id, k->note,
+				  k->note_len, &note, &note_len);
+		if (rc != 0) {
+			json_decref(row);
+			lc->err = rc;
+			return rc;
+		}
+		json_object_set_new(row, "note", json_stringn(note, note_len));
+		free(note);
+	} else {
+		json_object_set_new(row, "note", json_null());
+	}
+	json_array_append_new(lc->rows, row);
+	return 0;
+}
+
+int care_checkin_list(care *c, const actor *who, int64_t client_id, int limit, json_t **out)
+{
+	store_user owner = {0};
+	list_ctx lc;
+	int rc;
+
+	if ((rc = policy_require(c->st, who, POLICY_READ, RES_CHECKINS, client_id, 0)) != 0)
+		return rc;
+	if ((rc = store_user_get(c->st, client_id, &owner)) != 0)
+		return rc;
+	lc.c = c;
+	lc.owner = &owner;
+	lc.rows = json_array();
+	lc.err = 0;
+	rc = store_checkin_each(c->st, client_id, limit, checkin_row, &lc);
+	if (rc == 0) {
+		*out = json_pack("{s:{s:I, s:s}, s:o}", "client", "id", (json_int_t)owner.id,
+				 "name", owner.display_name, "checkins", lc.rows);
+	} else {
+		json_decref(lc.rows);
+	}
+	store_user_clear(&owner);
+	return rc;
+}
+
+static int caseload_row(void *arg, const store_client_row *r)
+{
+	json_t *rows = arg;
+	char joined[32], last[32];
+	json_t *row;
+
+	care_iso_time(r->joined_at, joined, sizeof(joined));
+	row = json_pack("{s:I, s:s, s:s, s:I}", "id", (json_int_t)r->id, "name",
+			r->display_name ? r->display_name : "", "joined_at", joined, "checkins",
+			(json_int_t)r->checkins);
+	if (r->last_checkin_at) {
+		care_iso_time(r->last_checkin_at, last, sizeof(last));
+		json_object_set_new(row, "last_checkin_at", json_string(last));
+		json_object_set_new(row, "last_mood", json_integer(r->last_mood));
+	} else {
+		json_object_set_new(row, "last_checkin_at", json_null());
+		json_object_set_new(row, "last_mood", json_null());
+	}
+	json_array_append_new(rows, row);
+	return 0;
+}
+
+int care_caseload(care *c, const actor *who, json_t **out)
+{
+	json_t *rows;
+	int rc;
+
+	if ((rc = policy_require(c->st, who, POLICY_READ, RES_CASELOAD, who->id, 0)) != 0)
+		return rc;
+	rows = json_array();
+	rc = store_caseload_each(c->st, who->id, caseload_row, rows);
+	if (rc != 0) {
+		json_decref(rows);
+		return rc;
+	}
+	*out = json_pack("{s:o}", "clients", rows);
+	return 0;
+}
+
+static int audit_row(void *arg, const store_audit_row *r)
+{
+	json_t *rows = arg;
+	char when[32];
+
+	care_iso_time(r->at, when, sizeof(when));
+	json_array_append_new(
+		rows, json_pack("{s:s, s:s?, s:s?, s:b, s:s, s:s, s:b, s:s}", "at", when, "who",
+				r->actor_id ? (r->actor_name ? r->actor_name : "a removed account")
+					    : "someone not signed in",
+				"role", r->actor_role, "self", r->actor_id == r->subject_id,
+				"action", r->action, "resource", r->resource, "allowed", r->allowed,
+				"reason", r->reason));
+	return 0;
+}
+
+int care_audit_list(care *c, const actor *who, int limit, json_t **out)
+{
+	json_t *rows;
+	int rc;
+
+	if ((rc = policy_require(c->st, who, POLICY_READ, RES_AUDIT, who->id, 0)) != 0)
+		return rc;
+	rows = json_array();
+	rc = store_audit_each(c->st, who->id, limit, audit_row, rows);
+	if (rc != 0) {
+		json_decref(rows);
+		return rc;
+	}
+	*out = json_pack("{s:o}", "entries", rows);
+	return 0;
+}

@@ -1,0 +1,294 @@
+/*
+ * people.c: accounts, the first-run setup, logins with throttling and
+ * invitations.  Password hashing is Argon2id in the vault; it takes a
+ * tenth of a second on purpose, so logins are rare and slow and
+ * everything else here is cheap.
+ */
+#include "care/care.h"
+
+#include "kd.h"
+#include "util/embed.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum {
+	THROTTLE_WINDOW = 15 * 60,
+	THROTTLE_USER = 5,  /* failures per username per window */
+	THROTTLE_ADDR = 20, /* failures per address per window */
+	PASSWORD_MIN = 10,
+	PASSWORD_MAX = 1024,
+	NAME_MAX_LEN = 100,
+};
+
+int care_init(care *c, store *st, vault *v)
+{
+	const embed_file *f = embed_find("data/content/feelings.json");
+	json_t *doc;
+	json_error_t jerr;
+
+	memset(c, 0, sizeof(*c));
+	c->st = st;
+	c->v = v;
+	c->invite_ttl = 7 * 24 * 3600;
+	if (!f)
+		return KD_ENOTFOUND;
+	doc = json_loadb((const char *)f->data, f->len, 0, &jerr);
+	if (!doc)
+		return KD_EINVAL;
+	c->feelings = json_incref(json_object_get(doc, "feelings"));
+	json_decref(doc);
+	if (!json_is_array(c->feelings)) {
+		json_decref(c->feelings);
+		c->feelings = NULL;
+		return KD_EINVAL;
+	}
+	return 0;
+}
+
+void care_fini(care *c)
+{
+	json_decref(c->feelings);
+	c->feelings = NULL;
+}
+
+void care_iso_time(int64_t t, char *out, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int care_check_credentials(const char *username, const char *password, const char **why)
+{
+	size_t i, n = username ? strlen(username) : 0;
+
+	if (n < 3 || n > 64) {
+		*why = "A username needs 3 to 64 characters.";
+		return KD_EINVAL;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)username[i];
+		if (!(islower(ch) || isdigit(ch) || ch == '.' || ch == '_' || ch == '-')) {
+			*why = "A username may use lower-case letters, digits, dots, dashes and "
+			       "underscores.";
+			return KD_EINVAL;
+		}
+	}
+	n = password ? strlen(password) : 0;
+	if (n < PASSWORD_MIN) {
+		*why = "Please choose a password of at least 10 characters; a few words "
+		       "together make a good one.";
+		return KD_EINVAL;
+	}
+	if (n > PASSWORD_MAX) {
+		*why = "That password is longer than kindred accepts (1024 characters).";
+		return KD_EINVAL;
+	}
+	return 0;
+}
+
+static int check_display_name(const char *name, const char **why)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (n == 0 || n > NAME_MAX_LEN) {
+		*why = "Please give a name of up to 100 characters; it is how people here "
+		       "will see you.";
+		return KD_EINVAL;
+	}
+	return 0;
+}
+
+/* Creates the account inside the caller's transaction. */
+static int user_create_tx(care *c, const char *role, const char *username,
+			  const char *display_name, const char *password, int64_t *id,
+			  const char **why)
+{
+	char hash[128];
+	unsigned char *key = NULL;
+	size_t key_len = 0;
+	int rc;
+
+	if ((rc = care_check_credentials(username, password, why)) != 0)
+		return rc;
+	if ((rc = check_display_name(display_name, why)) != 0)
+		return rc;
+	if ((rc = vault_password_hash(password, hash)) != 0)
+		return rc;
+	rc = store_user_add(c->st, role, username, display_name, hash, (int64_t)time(NULL), id);
+	if (rc == KD_EEXIST)
+		*why = "That username is taken; please choose another.";
+	if (rc != 0)
+		goto done;
+	if ((rc = vault_key_new(c->v, *id, &key, &key_len)) != 0)
+		goto done;
+	rc = store_user_set_key(c->st, *id, key, key_len);
+done:
+	free(key);
+	return rc;
+}
+
+int care_user_create(care *c, const char *role, const char *username,
+		     const char *display_name, const char *password, int64_t *id,
+		     const char **why)
+{
+	int rc;
+
+	if ((rc = store_begin(c->st)) != 0)
+		return rc;
+	rc = user_create_tx(c, role, username, display_name, password, id, why);
+	if (rc == 0)
+		return store_commit(c->st);
+	store_rollback(c->st);
+	return rc;
+}
+
+int care_needs_setup(care *c)
+{
+	int64_t n = 0;
+
+	if (store_user_count(c->st, &n) != 0)
+		return 0;
+	return n == 0;
+}
+
+int care_setup(care *c, const char *username, const char *display_name, const char *password,
+	       int64_t *id, const char **why)
+{
+	int64_t n = 0;
+	int rc;
+
+	/* The count and the insert share one write transaction, so two
+	 * people racing through setup cannot both become administrator. */
+	if ((rc = store_begin(c->st)) != 0)
+		return rc;
+	if ((rc = store_user_count(c->st, &n)) != 0)
+		goto fail;
+	if (n > 0) {
+		*why = "kindred is already set up; please sign in.";
+		rc = KD_EEXIST;
+		goto fail;
+	}
+	if ((rc = user_create_tx(c, "admin", username, display_name, password, id, why)) != 0)
+		goto fail;
+	return store_commit(c->st);
+fail:
+	store_rollback(c->st);
+	return rc;
+}
+
+int care_login(care *c, const char *username, const char *password, const char *addr,
+	       actor *who)
+{
+	char ukey[96], akey[96];
+	store_user u = {0};
+	int fails = 0, rc;
+	int64_t now = (int64_t)time(NULL);
+
+	snprintf(ukey, sizeof(ukey), "user:%.64s", username ? username : "");
+	snprintf(akey, sizeof(akey), "addr:%.64s", addr ? addr : "");
+	if ((rc = store_throttle_get(c->st, ukey, now, THROTTLE_WINDOW, &fails)) != 0)
+		return rc;
+	if (fails >= THROTTLE_USER)
+		return KD_ETHROTTLED;
+	if ((rc = store_throttle_get(c->st, akey, now, THROTTLE_WINDOW, &fails)) != 0)
+		return rc;
+	if (fails >= THROTTLE_ADDR)
+		return KD_ETHROTTLED;
+
+	rc = store_user_by_name(c->st, username ? username : "", &u);
+	if (rc == KD_ENOTFOUND) {
+		/* Same cost as a real check, so timing does not tell which
+		 * usernames exist. */
+		vault_password_dummy_verify(password ? password : "");
+		rc = KD_EAUTH;
+	} else if (rc == 0) {
+		rc = vault_password_verify(u.pw_hash, password ? password : "");
+		if (rc == 0 && u.disabled)
+			rc = KD_EAUTH;
+	}
+	if (rc == KD_EAUTH) {
+		store_throttle_fail(c->st, ukey, now, THROTTLE_WINDOW, &fails);
+		store_throttle_fail(c->st, akey, now, THROTTLE_WINDOW, &fails);
+		goto done;
+	}
+	if (rc != 0)
+		goto done;
+	store_throttle_clear(c->st, ukey);
+	who->id = u.id;
+	snprintf(who->role, sizeof(who->role), "%s", u.role);
+done:
+	store_user_clear(&u);
+	return rc;
+}
+
+int care_actor(care *c, int64_t id, actor *who, char **display_name)
+{
+	store_user u = {0};
+	int rc = store_user_get(c->st, id, &u);
+
+	if (rc != 0)
+		return rc;
+	who->id = u.id;
+	snprintf(who->role, sizeof(who->role), "%s", u.role);
+	if (display_name) {
+		*display_name = u.display_name;
+		u.display_name = NULL;
+	}
+	store_user_clear(&u);
+	return 0;
+}
+
+int care_invite(care *c, const actor *who, char token[44], int64_t *expires_at)
+{
+	unsigned char hash[32];
+	int64_t now = (int64_t)time(NULL), id = 0;
+	int rc;
+
+	if ((rc = policy_require(c->st, who, POLICY_WRITE, RES_INVITATION, who->id, 0)) != 0)
+		return rc;
+	vault_token_new(token);
+	vault_token_hash(token, hash);
+	*expires_at = now + c->invite_ttl;
+	return store_invite_add(c->st, hash, who->id, "client", now, *expires_at, &id);
+}
+
+int care_invite_check(care *c, const char *token)
+{
+	unsigned char hash[32];
+
+	vault_token_hash(token, hash);
+	return store_invite_check(c->st, hash, (int64_t)time(NULL));
+}
+
+int care_invite_accept(care *c, const char *token, const char *username,
+		       const char *display_name, const char *password, int64_t *id,
+		       const char **why)
+{
+	unsigned char hash[32];
+	int64_t now = (int64_t)time(NULL), clinician = 0;
+	char role[16];
+	int rc;
+
+	vault_token_hash(token, hash);
+	if ((rc = store_begin(c->st)) != 0)
+		return rc;
+	if ((rc = store_invite_check(c->st, hash, now)) != 0)
+		goto fail;
+	if ((rc = user_create_tx(c, "client", username, display_name, password, id, why)) != 0)
+		goto fail;
+	if ((rc = store_invite_take(c->st, hash, now, *id, &clinician, role)) != 0)
+		goto fail;
+	if ((rc = store_care_link(c->st, clinician, *id, now)) != 0)
+		goto fail;
+	return store_commit(c->st);
+fail:
+	store_rollback(c->st);
+	return rc;
+}

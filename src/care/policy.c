@@ -1,0 +1,109 @@
+/*
+ * policy.c: the access rules of policy.h.  Small and explicit on
+ * purpose: one function per question, a table would hide the reasons
+ * that the audit trail records.  Every call writes one audit row.
+ */
+#include "care/policy.h"
+
+#include "kd.h"
+
+#include <string.h>
+#include <time.h>
+
+const char *policy_resource_name(policy_resource res)
+{
+	switch (res) {
+	case RES_CHECKINS: return "checkins";
+	case RES_AUDIT: return "audit";
+	case RES_CASELOAD: return "caseload";
+	case RES_INVITATION: return "invitation";
+	case RES_PROFILE: return "profile";
+	case RES_USERS: return "users";
+	}
+	return "unknown";
+}
+
+const char *policy_action_name(policy_action action)
+{
+	return action == POLICY_READ ? "read" : "write";
+}
+
+static int is_role(const actor *who, const char *role)
+{
+	return strcmp(who->role, role) == 0;
+}
+
+/* Clinicians and admins both carry a caseload. */
+static int has_caseload(const actor *who)
+{
+	return is_role(who, "clinician") || is_role(who, "admin");
+}
+
+/* Decides without side effects; *reason names the rule that answered. */
+static int decide(store *s, const actor *who, policy_action action, policy_resource res,
+		  int64_t subject, const char **reason)
+{
+	int own = who->id != 0 && who->id == subject;
+	int linked;
+
+	if (who->id == 0) {
+		*reason = "not signed in";
+		return KD_EAUTH;
+	}
+	switch (res) {
+	case RES_CHECKINS:
+		if (own && is_role(who, "client")) {
+			*reason = "own data";
+			return 0;
+		}
+		if (action == POLICY_READ && has_caseload(who)) {
+			linked = store_is_clinician_of(s, who->id, subject);
+			if (linked < 0) {
+				*reason = "could not check caseload";
+				return linked;
+			}
+			if (linked) {
+				*reason = "clinician of this client";
+				return 0;
+			}
+		}
+		*reason = action == POLICY_READ ? "not their data" : "only the client records check-ins";
+		return KD_ENOTFOUND;
+	case RES_AUDIT:
+	case RES_PROFILE:
+		*reason = own ? "own data" : "not their data";
+		return own ? 0 : KD_ENOTFOUND;
+	case RES_CASELOAD:
+	case RES_INVITATION:
+		if (!has_caseload(who)) {
+			*reason = "only clinicians have a caseload";
+			return KD_EFORBIDDEN;
+		}
+		*reason = own ? "own caseload" : "not their caseload";
+		return own ? 0 : KD_ENOTFOUND;
+	case RES_USERS:
+		*reason = is_role(who, "admin") ? "administrator" : "only administrators";
+		return is_role(who, "admin") ? 0 : KD_EFORBIDDEN;
+	}
+	*reason = "unknown resource";
+	return KD_EFORBIDDEN;
+}
+
+int policy_require(store *s, const actor *who, policy_action action, policy_resource res,
+		   int64_t subject_id, int64_t resource_id)
+{
+	const char *reason = "";
+	int rc = decide(s, who, action, res, subject_id, &reason);
+	int logged;
+
+	/* An anonymous request about nobody in particular is not about a
+	 * person's data; everything else is recorded. */
+	if (who->id == 0 && subject_id == 0)
+		return rc;
+	logged = store_audit_add(s, (int64_t)time(NULL), who->id, subject_id,
+				 policy_action_name(action), policy_resource_name(res),
+				 resource_id, rc == 0, reason);
+	if (logged != 0)
+		return KD_EDB;
+	return rc;
+}

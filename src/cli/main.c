@@ -1,0 +1,101 @@
+/*
+ * main.c: the kindred command — dispatch and help.  Each command's
+ * usage lives in its table row so `kindred help COMMAND` and the error
+ * for a wrong call say the same thing.
+ */
+#include "cli/cli.h"
+
+#include "kd.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+	const char *usage;
+} command;
+
+static const command commands[] = {
+	{"serve", cmd_serve, "run the web server",
+	 "usage: kindred serve [--port N] [--bind ADDR] [--data-dir DIR] [--database LOCATION]\n"
+	 "                     [--config FILE]\n"
+	 "\n"
+	 "Serves kindred over HTTP until stopped with Ctrl-C (SIGINT) or SIGTERM.\n"
+	 "  --port N          port to listen on (default 8080; 0 picks a free one)\n"
+	 "  --bind ADDR       address to listen on (default 127.0.0.1)\n"
+	 "  --data-dir DIR    where the database and master key live (default ./var)\n"
+	 "  --database LOC    a database path or sqlite:PATH (default DIR/kindred.db)\n"
+	 "  --config FILE     read settings from FILE (key = value lines; see README)\n"
+	 "Flags are applied in order, so a flag after --config overrides the file.\n"},
+	{"user", cmd_user, "add or list accounts",
+	 "usage: kindred user add USERNAME --role ROLE [--name NAME] [--data-dir DIR]\n"
+	 "       kindred user list [--data-dir DIR]\n"
+	 "\n"
+	 "ROLE is client, clinician, supporter or admin.  The password is read\n"
+	 "from standard input (one line), so it does not appear in the process list.\n"},
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "kindred %s: compassionate mental-health care\n\n"
+		   "usage: kindred COMMAND [OPTIONS]\n\ncommands:\n",
+		KINDRED_VERSION);
+	for (i = 0; i < KD_ARRAY_LEN(commands); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "  %-10s %s\n", "help", "explain a command: kindred help COMMAND");
+	fprintf(f, "\nexit codes: 0 success, 1 failure, 2 usage error, 3 configuration or data "
+		   "directory problem\n");
+}
+
+static const command *find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < KD_ARRAY_LEN(commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const command *c;
+
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return CLI_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("kindred %s\n", KINDRED_VERSION);
+		return CLI_OK;
+	}
+	if (strcmp(argv[1], "help") == 0) {
+		if (argc < 3) {
+			usage(stdout);
+			return CLI_OK;
+		}
+		if (!(c = find(argv[2]))) {
+			fprintf(stderr, "kindred: no command '%s'\n", argv[2]);
+			return CLI_USAGE;
+		}
+		fputs(c->usage, stdout);
+		return CLI_OK;
+	}
+	if (!(c = find(argv[1]))) {
+		fprintf(stderr, "kindred: no command '%s' (see kindred --help)\n", argv[1]);
+		return CLI_USAGE;
+	}
+	if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+		fputs(c->usage, stdout);
+		return CLI_OK;
+	}
+	return c->fn(argc - 1, argv + 1);
+}

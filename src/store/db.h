@@ -1,0 +1,65 @@
+/*
+ * db.h: the driver interface under store.c, private to src/store/.
+ * A driver speaks one dialect (SQLite now, PostgreSQL next) and runs the
+ * queries of queries.h by number, so the SQL is written once and each
+ * connection can keep one prepared statement per query.
+ *
+ * A cursor is the running query; at most one cursor per query number is
+ * open on a connection at a time, and it is closed with db_done().
+ */
+#ifndef KD_DB_H
+#define KD_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum db_query_id {
+#define Q(name, sql) Q_##name,
+#include "store/queries.h"
+#undef Q
+	Q_COUNT
+};
+
+enum db_type { DB_NULL, DB_INT, DB_TEXT, DB_BLOB };
+
+typedef struct db_arg {
+	enum db_type type;
+	int64_t i;
+	const void *p;
+	size_t len;
+} db_arg;
+
+#define DB_I(x) ((db_arg){DB_INT, (int64_t)(x), NULL, 0})
+#define DB_T(s) ((db_arg){(s) ? DB_TEXT : DB_NULL, 0, (s), (s) ? strlen(s) : 0})
+#define DB_B(b, n) ((db_arg){(b) ? DB_BLOB : DB_NULL, 0, (b), (n)})
+#define DB_N ((db_arg){DB_NULL, 0, NULL, 0})
+
+typedef struct db db;
+typedef struct db_cur db_cur;
+
+typedef struct db_driver {
+	const char *name;
+	/* Opens a connection; *err gets a malloc'd message on failure. */
+	int (*open)(const char *location, db **out, char **err);
+	void (*close)(db *c);
+	/* Runs a script of several statements (migrations). */
+	int (*exec_script)(db *c, const char *sql, char **err);
+	/* Rewrites the portable markers of a migration for this dialect;
+	 * returns a malloc'd string. */
+	char *(*dialect)(const char *sql);
+	int (*begin)(db *c);
+	int (*commit)(db *c);
+	int (*rollback)(db *c);
+	int (*query)(db *c, int qid, const db_arg *args, int nargs, db_cur **cur);
+	int (*step)(db_cur *cur);
+	int64_t (*col_int)(db_cur *cur, int col);
+	const char *(*col_text)(db_cur *cur, int col);
+	const void *(*col_blob)(db_cur *cur, int col, size_t *len);
+	int (*col_null)(db_cur *cur, int col);
+	int64_t (*changes)(db_cur *cur);
+	void (*done)(db_cur *cur);
+} db_driver;
+
+extern const db_driver db_sqlite_driver;
+
+#endif

@@ -1,0 +1,296 @@
+/*
+ * db_sqlite.c: the embedded SQLite driver.  One connection per thread
+ * (store.c sees to that), WAL so readers never wait for the writer,
+ * foreign keys on, synchronous=FULL so an acknowledged write survives a
+ * power cut, and a busy timeout so concurrent writers queue instead of
+ * failing.  Statements are prepared on first use and kept for the life
+ * of the connection.
+ */
+#include "store/db.h"
+
+#include "kd.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const sqlite_queries[Q_COUNT] = {
+#define Q(name, sql) sql,
+#include "store/queries.h"
+#undef Q
+};
+
+struct db_cur {
+	sqlite3_stmt *st;
+	struct db *c;
+	int first; /* the row fetched by query() not yet handed out */
+};
+
+struct db {
+	sqlite3 *h;
+	sqlite3_stmt *stmts[Q_COUNT];
+	struct db_cur curs[Q_COUNT];
+};
+
+static int sqlite_err(sqlite3 *h, int rc)
+{
+	int ext = sqlite3_extended_errcode(h);
+
+	if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+		return KD_EEXIST;
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		return KD_EBUSY;
+	if ((rc & 0xff) == SQLITE_FULL)
+		return KD_EIO;
+	fprintf(stderr, "kindred: sqlite: %s\n", sqlite3_errmsg(h));
+	return KD_EDB;
+}
+
+static void sqlite_close(db *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < Q_COUNT; i++)
+		sqlite3_finalize(c->stmts[i]);
+	sqlite3_close(c->h);
+	free(c);
+}
+
+static int sqlite_open(const char *location, db **out, char **err)
+{
+	static const char setup[] = "PRAGMA journal_mode = WAL;"
+				    "PRAGMA synchronous = FULL;"
+				    "PRAGMA foreign_keys = ON;"
+				    "PRAGMA busy_timeout = 10000;";
+	db *c = kd_xcalloc(1, sizeof(*c));
+	char *msg = NULL;
+	int rc;
+
+	rc = sqlite3_open_v2(location, &c->h,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		if (err)
+			*err = kd_xstrdup(c->h ? sqlite3_errmsg(c->h) : "cannot open database");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(c->h, 1);
+	if (sqlite3_exec(c->h, setup, NULL, NULL, &msg) != SQLITE_OK) {
+		if (err)
+			*err = kd_xstrdup(msg ? msg : "cannot configure database");
+		sqlite3_free(msg);
+		goto fail;
+	}
+	*out = c;
+	return 0;
+fail:
+	sqlite_close(c);
+	return KD_EDB;
+}
+
+static int sqlite_exec_script(db *c, const char *sql, char **err)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(c->h, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK) {
+		if (err)
+			*err = kd_xstrdup(msg ? msg : sqlite3_errmsg(c->h));
+		sqlite3_free(msg);
+		return sqlite_err(c->h, rc);
+	}
+	return 0;
+}
+
+static void replace_all(char **s, const char *from, const char *to)
+{
+	char *p, *out;
+	size_t fl = strlen(from), tl = strlen(to), n;
+
+	while ((p = strstr(*s, from)) != NULL) {
+		n = strlen(*s);
+		out = kd_xmalloc(n - fl + tl + 1);
+		memcpy(out, *s, (size_t)(p - *s));
+		memcpy(out + (p - *s), to, tl);
+		memcpy(out + (p - *s) + tl, p + fl, n - (size_t)(p - *s) - fl + 1);
+		free(*s);
+		*s = out;
+	}
+}
+
+static char *sqlite_dialect(const char *sql)
+{
+	char *s = kd_xstrdup(sql);
+
+	replace_all(&s, "@ID@", "INTEGER PRIMARY KEY");
+	replace_all(&s, "@BLOB@", "BLOB");
+	replace_all(&s, "@I64@", "INTEGER");
+	return s;
+}
+
+static int sqlite_simple(db *c, const char *sql)
+{
+	int rc = sqlite3_exec(c->h, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : sqlite_err(c->h, rc);
+}
+
+/* IMMEDIATE takes the write lock up front, so a transaction that reads
+ * then writes cannot deadlock against another writer. */
+static int sqlite_begin(db *c)
+{
+	return sqlite_simple(c, "BEGIN IMMEDIATE");
+}
+
+static int sqlite_commit(db *c)
+{
+	return sqlite_simple(c, "COMMIT");
+}
+
+static int sqlite_rollback(db *c)
+{
+	return sqlite_simple(c, "ROLLBACK");
+}
+
+static int sqlite_bind(sqlite3_stmt *st, const db_arg *args, int nargs)
+{
+	char name[16];
+	int i, idx, rc = SQLITE_OK;
+
+	for (i = 0; i < nargs && rc == SQLITE_OK; i++) {
+		snprintf(name, sizeof(name), "$%d", i + 1);
+		idx = sqlite3_bind_parameter_index(st, name);
+		if (idx == 0)
+			continue;
+		switch (args[i].type) {
+		case DB_NULL:
+			rc = sqlite3_bind_null(st, idx);
+			break;
+		case DB_INT:
+			rc = sqlite3_bind_int64(st, idx, args[i].i);
+			break;
+		case DB_TEXT:
+			rc = sqlite3_bind_text64(st, idx, args[i].p, args[i].len, SQLITE_STATIC,
+						 SQLITE_UTF8);
+			break;
+		case DB_BLOB:
+			rc = sqlite3_bind_blob64(st, idx, args[i].p, args[i].len, SQLITE_STATIC);
+			break;
+		}
+	}
+	return rc;
+}
+
+static int sqlite_query(db *c, int qid, const db_arg *args, int nargs, db_cur **out)
+{
+	sqlite3_stmt *st;
+	struct db_cur *cur;
+	int rc;
+
+	if (qid < 0 || qid >= Q_COUNT)
+		return KD_EINVAL;
+	st = c->stmts[qid];
+	if (!st) {
+		rc = sqlite3_prepare_v3(c->h, sqlite_queries[qid], -1, SQLITE_PREPARE_PERSISTENT,
+					&st, NULL);
+		if (rc != SQLITE_OK)
+			return sqlite_err(c->h, rc);
+		c->stmts[qid] = st;
+	}
+	rc = sqlite_bind(st, args, nargs);
+	if (rc != SQLITE_OK) {
+		sqlite3_reset(st);
+		return sqlite_err(c->h, rc);
+	}
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		int e = sqlite_err(c->h, rc);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return e;
+	}
+	cur = &c->curs[qid];
+	cur->st = st;
+	cur->c = c;
+	cur->first = rc == SQLITE_ROW ? 1 : -1;
+	*out = cur;
+	return 0;
+}
+
+static int sqlite_step(db_cur *cur)
+{
+	int rc;
+
+	if (cur->first == 1) {
+		cur->first = 0;
+		return 1;
+	}
+	if (cur->first == -1)
+		return 0;
+	rc = sqlite3_step(cur->st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE) {
+		cur->first = -1;
+		return 0;
+	}
+	return sqlite_err(cur->c->h, rc);
+}
+
+static int64_t sqlite_col_int(db_cur *cur, int col)
+{
+	return sqlite3_column_int64(cur->st, col);
+}
+
+static const char *sqlite_col_text(db_cur *cur, int col)
+{
+	return (const char *)sqlite3_column_text(cur->st, col);
+}
+
+static const void *sqlite_col_blob(db_cur *cur, int col, size_t *len)
+{
+	const void *p = sqlite3_column_blob(cur->st, col);
+
+	*len = (size_t)sqlite3_column_bytes(cur->st, col);
+	return p;
+}
+
+static int sqlite_col_null(db_cur *cur, int col)
+{
+	return sqlite3_column_type(cur->st, col) == SQLITE_NULL;
+}
+
+static int64_t sqlite_changes(db_cur *cur)
+{
+	return sqlite3_changes64(cur->c->h);
+}
+
+static void sqlite_done(db_cur *cur)
+{
+	if (!cur)
+		return;
+	sqlite3_reset(cur->st);
+	sqlite3_clear_bindings(cur->st);
+}
+
+const db_driver db_sqlite_driver = {
+	"sqlite",
+	sqlite_open,
+	sqlite_close,
+	sqlite_exec_script,
+	sqlite_dialect,
+	sqlite_begin,
+	sqlite_commit,
+	sqlite_rollback,
+	sqlite_query,
+	sqlite_step,
+	sqlite_col_int,
+	sqlite_col_text,
+	sqlite_col_blob,
+	sqlite_col_null,
+	sqlite_changes,
+	sqlite_done,
+};

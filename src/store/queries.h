@@ -1,0 +1,60 @@
+/*
+ * queries.h: every SQL statement kindred runs, written once for both
+ * dialects: $n parameters, RETURNING and ON CONFLICT, nothing else that
+ * differs.  Included with Q() defined to build the enum and the table.
+ */
+Q(USER_COUNT, "SELECT count(*) FROM users")
+Q(USER_ADD, "INSERT INTO users (role, username, display_name, pw_hash, created_at) "
+	    "VALUES ($1, $2, $3, $4, $5) RETURNING id")
+Q(USER_SET_KEY, "UPDATE users SET data_key = $2 WHERE id = $1")
+Q(USER_SET_PASSWORD, "UPDATE users SET pw_hash = $2 WHERE id = $1")
+Q(USER_GET, "SELECT id, role, username, display_name, pw_hash, data_key, created_at, "
+	    "disabled FROM users WHERE id = $1")
+Q(USER_BY_NAME, "SELECT id, role, username, display_name, pw_hash, data_key, created_at, "
+		"disabled FROM users WHERE username = $1")
+Q(USER_ALL, "SELECT id, role, username, display_name, pw_hash, data_key, created_at, "
+	    "disabled FROM users ORDER BY id")
+Q(SESSION_ADD, "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) "
+	       "VALUES ($1, $2, $3, $4, $5)")
+Q(SESSION_GET, "SELECT s.user_id, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id "
+	       "WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = 0")
+Q(SESSION_DELETE, "DELETE FROM sessions WHERE token_hash = $1")
+Q(SESSION_DELETE_USER, "DELETE FROM sessions WHERE user_id = $1")
+Q(INVITE_ADD, "INSERT INTO invitations (token_hash, clinician_id, role, created_at, expires_at) "
+	      "VALUES ($1, $2, $3, $4, $5) RETURNING id")
+Q(INVITE_GET, "SELECT id, clinician_id, role, expires_at, used_at FROM invitations "
+	      "WHERE token_hash = $1")
+Q(INVITE_TAKE, "UPDATE invitations SET used_at = $2, used_by = $3 "
+	       "WHERE id = $1 AND used_at IS NULL")
+Q(CARE_LINK, "INSERT INTO care_links (clinician_id, client_id, created_at) VALUES ($1, $2, $3) "
+	     "ON CONFLICT (clinician_id, client_id) DO NOTHING")
+Q(CARE_IS, "SELECT 1 FROM care_links WHERE clinician_id = $1 AND client_id = $2")
+Q(CASELOAD, "SELECT u.id, u.display_name, l.created_at, "
+	    "(SELECT max(c.created_at) FROM checkins c WHERE c.client_id = u.id), "
+	    "(SELECT c.mood FROM checkins c WHERE c.client_id = u.id "
+	    " ORDER BY c.created_at DESC, c.id DESC LIMIT 1), "
+	    "(SELECT count(*) FROM checkins c WHERE c.client_id = u.id) "
+	    "FROM care_links l JOIN users u ON u.id = l.client_id "
+	    "WHERE l.clinician_id = $1 ORDER BY u.display_name, u.id")
+Q(CHECKIN_ADD, "INSERT INTO checkins (client_id, mood, feelings, created_at) "
+	       "VALUES ($1, $2, $3, $4) RETURNING id")
+Q(CHECKIN_SET_NOTE, "UPDATE checkins SET note = $2 WHERE id = $1")
+Q(CHECKIN_LIST, "SELECT id, client_id, mood, feelings, note, created_at FROM checkins "
+		"WHERE client_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2")
+Q(AUDIT_ADD, "INSERT INTO audit (at, actor_id, subject_id, action, resource, resource_id, "
+	     "allowed, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+Q(AUDIT_LIST, "SELECT a.id, a.at, a.actor_id, a.subject_id, u.display_name, u.role, a.action, "
+	      "a.resource, a.resource_id, a.allowed, a.reason FROM audit a "
+	      "LEFT JOIN users u ON u.id = a.actor_id WHERE a.subject_id = $1 "
+	      "ORDER BY a.at DESC, a.id DESC LIMIT $2")
+Q(THROTTLE_FAIL, "INSERT INTO throttle (key, window_start, failures) VALUES ($1, $2, 1) "
+		 "ON CONFLICT (key) DO UPDATE SET "
+		 "failures = CASE WHEN throttle.window_start > $2 - $3 "
+		 "THEN throttle.failures + 1 ELSE 1 END, "
+		 "window_start = CASE WHEN throttle.window_start > $2 - $3 "
+		 "THEN throttle.window_start ELSE $2 END "
+		 "RETURNING failures")
+Q(THROTTLE_GET, "SELECT failures FROM throttle WHERE key = $1 AND window_start > $2 - $3")
+Q(THROTTLE_CLEAR, "DELETE FROM throttle WHERE key = $1")
+Q(MIGRATION_VERSION, "SELECT coalesce(max(version), 0) FROM schema_migrations")
+Q(MIGRATION_DONE, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")

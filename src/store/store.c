@@ -1,0 +1,725 @@
+/*
+ * store.c: the storage interface of store.h over a db_driver.  Each
+ * thread gets its own connection on first use (a pthread key), so the
+ * server's worker threads never share one; every connection is also on
+ * a list so store_close() can close those whose threads are still alive.
+ * Migrations are the embedded files src/store/migrations/NNN_*.sql,
+ * applied in order inside one transaction each.
+ */
+#include "store/store.h"
+
+#include "kd.h"
+#include "store/db.h"
+#include "util/embed.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct conn {
+	db *c;
+	store *s;
+	int depth; /* transaction nesting; only the outermost is real */
+	struct conn *next, *prev;
+} conn;
+
+struct store {
+	const db_driver *drv;
+	char *location;
+	pthread_key_t key;
+	pthread_mutex_t lock; /* guards conns */
+	conn *conns;
+};
+
+static void conn_free(conn *k)
+{
+	store *s = k->s;
+
+	pthread_mutex_lock(&s->lock);
+	if (k->prev)
+		k->prev->next = k->next;
+	else
+		s->conns = k->next;
+	if (k->next)
+		k->next->prev = k->prev;
+	pthread_mutex_unlock(&s->lock);
+	s->drv->close(k->c);
+	free(k);
+}
+
+static void conn_destructor(void *p)
+{
+	conn_free(p);
+}
+
+/* The calling thread's connection, opened on first use; NULL if the
+ * database cannot be opened (the error is printed). */
+static conn *conn_get(store *s)
+{
+	conn *k = pthread_getspecific(s->key);
+	char *err = NULL;
+
+	if (k)
+		return k;
+	k = kd_xcalloc(1, sizeof(*k));
+	if (s->drv->open(s->location, &k->c, &err) != 0) {
+		fprintf(stderr, "kindred: cannot open database: %s\n", err ? err : "unknown");
+		free(err);
+		free(k);
+		return NULL;
+	}
+	k->s = s;
+	pthread_mutex_lock(&s->lock);
+	k->next = s->conns;
+	if (s->conns)
+		s->conns->prev = k;
+	s->conns = k;
+	pthread_mutex_unlock(&s->lock);
+	pthread_setspecific(s->key, k);
+	return k;
+}
+
+static db *conn_db(store *s)
+{
+	conn *k = conn_get(s);
+
+	return k ? k->c : NULL;
+}
+
+/* Runs a statement that returns no rows we need; *changes (optional)
+ * receives the number of rows it changed. */
+static int run(store *s, int qid, const db_arg *args, int n, int64_t *changes)
+{
+	db *c = conn_db(s);
+	db_cur *cur;
+	int rc;
+
+	if (!c)
+		return KD_EDB;
+	rc = s->drv->query(c, qid, args, n, &cur);
+	if (rc != 0)
+		return rc;
+	if (changes)
+		*changes = s->drv->changes(cur);
+	s->drv->done(cur);
+	return 0;
+}
+
+/* Runs a statement whose first column of the first row is an integer;
+ * KD_ENOTFOUND if it returns no row. */
+static int one_int(store *s, int qid, const db_arg *args, int n, int64_t *out)
+{
+	db *c = conn_db(s);
+	db_cur *cur;
+	int rc;
+
+	if (!c)
+		return KD_EDB;
+	rc = s->drv->query(c, qid, args, n, &cur);
+	if (rc != 0)
+		return rc;
+	rc = s->drv->step(cur);
+	if (rc == 1) {
+		*out = s->drv->col_int(cur, 0);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = KD_ENOTFOUND;
+	}
+	s->drv->done(cur);
+	return rc;
+}
+
+int store_begin(store *s)
+{
+	conn *k = conn_get(s);
+	int rc = 0;
+
+	if (!k)
+		return KD_EDB;
+	if (k->depth == 0)
+		rc = s->drv->begin(k->c);
+	if (rc == 0)
+		k->depth++;
+	return rc;
+}
+
+int store_commit(store *s)
+{
+	conn *k = conn_get(s);
+	int rc = 0;
+
+	if (!k || k->depth == 0)
+		return KD_EINVAL;
+	if (k->depth == 1) {
+		rc = s->drv->commit(k->c);
+		if (rc != 0) {
+			s->drv->rollback(k->c);
+			k->depth = 0;
+			return rc;
+		}
+	}
+	k->depth--;
+	return rc;
+}
+
+int store_rollback(store *s)
+{
+	conn *k = conn_get(s);
+
+	if (!k || k->depth == 0)
+		return KD_EINVAL;
+	k->depth = 0;
+	return s->drv->rollback(k->c);
+}
+
+static int migrations_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const embed_file *const *)a)->path,
+		      (*(const embed_file *const *)b)->path);
+}
+
+static int migrate(store *s, char **err)
+{
+	static const char prefix[] = "src/store/migrations/";
+	static const char table[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+				    "version INTEGER PRIMARY KEY, applied_at @I64@ NOT NULL)";
+	const embed_file *all, **list = NULL;
+	size_t n, i, count = 0;
+	int64_t have = 0;
+	db *c = conn_db(s);
+	char *sql = NULL;
+	int rc, version;
+
+	if (!c)
+		return KD_EDB;
+	sql = s->drv->dialect(table);
+	rc = s->drv->exec_script(c, sql, err);
+	free(sql);
+	sql = NULL;
+	if (rc != 0)
+		goto done;
+	all = embed_all(&n);
+	list = kd_xcalloc(n, sizeof(*list));
+	for (i = 0; i < n; i++)
+		if (strncmp(all[i].path, prefix, sizeof(prefix) - 1) == 0 &&
+		    strstr(all[i].path, ".sql"))
+			list[count++] = &all[i];
+	qsort(list, count, sizeof(*list), migrations_cmp);
+	if ((rc = store_begin(s)) != 0)
+		goto done;
+	rc = one_int(s, Q_MIGRATION_VERSION, NULL, 0, &have);
+	if (rc == 0)
+		rc = store_commit(s);
+	else
+		store_rollback(s);
+	if (rc != 0)
+		goto done;
+	for (i = 0; i < count; i++) {
+		version = atoi(list[i]->path + sizeof(prefix) - 1);
+		if (version <= have)
+			continue;
+		if ((rc = store_begin(s)) != 0)
+			goto done;
+		sql = s->drv->dialect((const char *)list[i]->data);
+		rc = s->drv->exec_script(c, sql, err);
+		free(sql);
+		sql = NULL;
+		if (rc == 0) {
+			db_arg a[] = {DB_I(version), DB_I(time(NULL))};
+			rc = run(s, Q_MIGRATION_DONE, a, 2, NULL);
+		}
+		if (rc != 0) {
+			store_rollback(s);
+			goto done;
+		}
+		if ((rc = store_commit(s)) != 0)
+			goto done;
+	}
+done:
+	free(list);
+	return rc;
+}
+
+int store_open(const char *location, store **out, char **err)
+{
+	store *s = kd_xcalloc(1, sizeof(*s));
+	int rc;
+
+	if (strncmp(location, "sqlite:", 7) == 0)
+		location += 7;
+	if (strncmp(location, "postgres://", 11) == 0 ||
+	    strncmp(location, "postgresql://", 13) == 0) {
+		if (err)
+			*err = kd_xstrdup("this build of kindred has no PostgreSQL backend yet");
+		free(s);
+		return KD_ECONFIG;
+	}
+	s->drv = &db_sqlite_driver;
+	s->location = kd_xstrdup(location);
+	pthread_mutex_init(&s->lock, NULL);
+	if (pthread_key_create(&s->key, conn_destructor) != 0) {
+		pthread_mutex_destroy(&s->lock);
+		free(s->location);
+		free(s);
+		return KD_ENOMEM;
+	}
+	if (!conn_get(s)) {
+		if (err)
+			*err = kd_xstrdup("cannot open the database");
+		rc = KD_EDB;
+		goto fail;
+	}
+	if ((rc = migrate(s, err)) != 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	store_close(s);
+	return rc;
+}
+
+void store_close(store *s)
+{
+	if (!s)
+		return;
+	while (s->conns)
+		conn_free(s->conns);
+	pthread_setspecific(s->key, NULL);
+	pthread_key_delete(s->key);
+	pthread_mutex_destroy(&s->lock);
+	free(s->location);
+	free(s);
+}
+
+const char *store_backend(const store *s)
+{
+	return s->drv->name;
+}
+
+int store_schema_version(store *s, int *version)
+{
+	int64_t v = 0;
+	int rc = one_int(s, Q_MIGRATION_VERSION, NULL, 0, &v);
+
+	*version = (int)v;
+	return rc;
+}
+
+/* --- people --- */
+
+void store_user_clear(store_user *u)
+{
+	if (!u)
+		return;
+	free(u->username);
+	free(u->display_name);
+	free(u->pw_hash);
+	free(u->data_key);
+	memset(u, 0, sizeof(*u));
+}
+
+static void user_from_row(store *s, db_cur *cur, store_user *u)
+{
+	const char *t;
+	const void *b;
+	size_t len;
+
+	memset(u, 0, sizeof(*u));
+	u->id = s->drv->col_int(cur, 0);
+	t = s->drv->col_text(cur, 1);
+	snprintf(u->role, sizeof(u->role), "%s", t ? t : "");
+	t = s->drv->col_text(cur, 2);
+	u->username = kd_xstrdup(t ? t : "");
+	t = s->drv->col_text(cur, 3);
+	u->display_name = kd_xstrdup(t ? t : "");
+	t = s->drv->col_text(cur, 4);
+	u->pw_hash = kd_xstrdup(t ? t : "");
+	if (!s->drv->col_null(cur, 5)) {
+		b = s->drv->col_blob(cur, 5, &len);
+		u->data_key = kd_xmalloc(len);
+		memcpy(u->data_key, b, len);
+		u->data_key_len = len;
+	}
+	u->created_at = s->drv->col_int(cur, 6);
+	u->disabled = (int)s->drv->col_int(cur, 7);
+}
+
+static int user_one(store *s, int qid, db_arg arg, store_user *u)
+{
+	db *c = conn_db(s);
+	db_cur *cur;
+	int rc;
+
+	if (!c)
+		return KD_EDB;
+	rc = s->drv->query(c, qid, &arg, 1, &cur);
+	if (rc != 0)
+		return rc;
+	rc = s->drv->step(cur);
+	if (rc == 1) {
+		user_from_row(s, cur, u);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = KD_ENOTFOUND;
+	}
+	s->drv->done(cur);
+	return rc;
+}
+
+int store_user_count(store *s, int64_t *n)
+{
+	return one_int(s, Q_USER_COUNT, NULL, 0, n);
+}
+
+int store_user_add(store *s, const char *role, const char *username,
+		   const char *display_name, const char *pw_hash, int64_t now, int64_t *id)
+{
+	db_arg a[] = {DB_T(role), DB_T(username), DB_T(display_name), DB_T(pw_hash), DB_I(now)};
+
+	return one_int(s, Q_USER_ADD, a, 5, id);
+}
+
+int store_user_set_key(store *s, int64_t id, const unsigned char *key, size_t len)
+{
+	db_arg a[] = {DB_I(id), DB_B(key, len)};
+
+	return run(s, Q_USER_SET_KEY, a, 2, NULL);
+}
+
+int store_user_set_password(store *s, int64_t id, const char *pw_hash)
+{
+	db_arg a[] = {DB_I(id), DB_T(pw_hash)};
+
+	return run(s, Q_USER_SET_PASSWORD, a, 2, NULL);
+}
+
+int store_user_get(store *s, int64_t id, store_user *u)
+{
+	return user_one(s, Q_USER_GET, DB_I(id), u);
+}
+
+int store_user_by_name(store *s, const char *username, store_user *u)
+{
+	return user_one(s, Q_USER_BY_NAME, DB_T(username), u);
+}
+
+int store_user_each(store *s, int (*fn)(void *arg, const store_user *u), void *arg)
+{
+	db *c = conn_db(s);
+	db_cur *cur;
+	store_user u;
+	int rc;
+
+	if (!c)
+		return KD_EDB;
+	if ((rc = s->drv->query(c, Q_USER_ALL, NULL, 0, &cur)) != 0)
+		return rc;
+	while ((rc = s->drv->step(cur)) == 1) {
+		user_from_row(s, cur, &u);
+		rc = fn(arg, &u);
+		store_user_clear(&u);
+		if (rc != 0)
+			break;
+	}
+	s->drv->done(cur);
+	return rc;
+}
+
+/* --- sessions --- */
+
+int store_session_add(store *s, const unsigned char hash[32], int64_t user_id,
+		      const char *csrf, int64_t now, int64_t expires_at)
+{
+	db_arg a[] = {DB_B(hash, 32), DB_I(user_id), DB_T(csrf), DB_I(now), DB_I(expires_at)};
+
+	return run(s, Q_SESSION_ADD, a, 5, NULL);
+}
+
+int store_session_get(store *s, const unsigned char hash[32], int64_t now, int64_t *user_id,
+		      char *csrf, size_t csrf_len)
+{
+	db_arg a[] = {DB_B(hash, 32), DB_I(now)};
+	db *c = conn_db(s);
+	db_cur *cur;
+	const char *t;
+	int rc;
+
+	if (!c)
+		return KD_EDB;
+	if ((rc = s->drv->query(c, Q_SESSION_GET, a, 2, &cur)) != 0)
+		return rc;
+	rc = s->drv->step(cur);
+	if (rc == 1) {
+		*user_id = s->drv->col_int(cur, 0);
+		t = s->drv->col_text(cur, 1);
+		snprintf(csrf, csrf_len, "%s", t ? t : "");
+		rc = 0;
+	} else if (rc == 0) {
+		rc = KD_ENOTFOUND;
+	}
+	s->drv->done(cur);
+	return rc;
+}
+
+int store_session_delete(store *s, const unsigned char hash[32])
+{
+	db_arg a[] = {DB_B(hash, 32)};
+
+	return run(s, Q_SESSION_DELETE, a, 1, NULL);
+}
+
+int store_session_delete_user(store *s, int64_t user_id)
+{
+	db_arg a[] = {DB_I(user_id)};
+
+	return run(s, Q_SESSION_DELETE_USER, a, 1, NULL);
+}
+
+/* --- invitations and caseloads --- */
+
+int store_invite_add(store *s, const unsigned char hash[32], int64_t clinician_id,
+		     const char *role, int64_t now, int64_t expires_at, int64_t *id)
+{
+	db_arg a[] = {DB_B(hash, 32), DB_I(clinician_id), DB_T(role), DB_I(now), DB_I(expires_at)};
+
+	return one_int(s, Q_INVITE_ADD, a, 5, id);
+}
+
+/* Looks the invitation up and says whether it can still be used. */
+static int invite_lookup(store *s, const unsigned char hash[32], int64_t now, int64_t *id,
+			 int64_t *clinician_id, char role[16])
+{
+	db_arg a[] = {DB_B(hash, 32)};
+	db *c = conn_db(s);
+	db_cur *cur;
+	const char *t;
+	int rc;
+
+	if (!c)
+		return KD_EDB;
+	if ((rc = s->drv->query(c, Q_INVITE_GET, a, 1, &cur)) != 0)
+		return rc;
+	rc = s->drv->step(cur);
+	if (rc == 1) {
+		*id = s->drv->col_int(cur, 0);
+		if (clinician_id)
+			*clinician_id = s->drv->col_int(cur, 1);
+		t = s->drv->col_text(cur, 2);
+		if (role)
+			snprintf(role, 16, "%s", t ? t : "");
+		if (!s->drv->col_null(cur, 4))
+			rc = KD_EUSED;
+		else if (s->drv->col_int(cur, 3) <= now)
+			rc = KD_EEXPIRED;
+		else
+			rc = 0;
+	} else if (rc == 0) {
+		rc = KD_ENOTFOUND;
+	}
+	s->drv->done(cur);
+	return rc;
+}
+
+int store_invite_check(store *s, const unsigned char hash[32], int64_t now)
+{
+	int64_t id;
+
+	return invite_lookup(s, hash, now, &id, NULL, NULL);
+}
+
+int store_invite_take(store *s, const unsigned char hash[32], int64_t now, int64_t user_id,
+		      int64_t *clinician_id, char role[16])
+{
+	int64_t id = 0, changed = 0;
+	int rc = invite_lookup(s, hash, now, &id, clinician_id, role);
+
+	if (rc != 0)
+		return rc;
+	{
+		db_arg a[] = {DB_I(id), DB_I(now), DB_I(user_id)};
+		rc = run(s, Q_INVITE_TAKE, a, 3, &changed);
+	}
+	/* Another request took it between our look and our write. */
+	if (rc == 0 && changed != 1)
+		rc = KD_EUSED;
+	return rc;
+}
+
+int store_care_link(store *s, int64_t clinician_id, int64_t client_id, int64_t now)
+{
+	db_arg a[] = {DB_I(clinician_id), DB_I(client_id), DB_I(now)};
+
+	return run(s, Q_CARE_LINK, a, 3, NULL);
+}
+
+int store_is_clinician_of(store *s, int64_t clinician_id, int64_t client_id)
+{
+	db_arg a[] = {DB_I(clinician_id), DB_I(client_id)};
+	int64_t one;
+	int rc = one_int(s, Q_CARE_IS, a, 2, &one);
+
+	if (rc == KD_ENOTFOUND)
+		return 0;
+	return rc == 0 ? 1 : rc;
+}
+
+int store_caseload_each(store *s, int64_t clinician_id,
+			int (*fn)(void *arg, const store_client_row *r), void *arg)
+{
+	db_arg a[] = {DB_I(clinician_id)};
+	db *c = conn_db(s);
+	db_cur *cur;
+	store_client_row r;
+	int rc;
+
+	if (!c)
+		return KD_EDB;
+	if ((rc = s->drv->query(c, Q_CASELOAD, a, 1, &cur)) != 0)
+		return rc;
+	while ((rc = s->drv->step(cur)) == 1) {
+		r.id = s->drv->col_int(cur, 0);
+		r.display_name = s->drv->col_text(cur, 1);
+		r.joined_at = s->drv->col_int(cur, 2);
+		r.last_checkin_at = s->drv->col_null(cur, 3) ? 0 : s->drv->col_int(cur, 3);
+		r.last_mood = s->drv->col_null(cur, 4) ? -1 : (int)s->drv->col_int(cur, 4);
+		r.checkins = s->drv->col_int(cur, 5);
+		if ((rc = fn(arg, &r)) != 0)
+			break;
+	}
+	s->drv->done(cur);
+	return rc;
+}
+
+/* --- check-ins --- */
+
+int store_checkin_add(store *s, int64_t client_id, int mood, const char *feelings, int64_t now,
+		      int64_t *id)
+{
+	db_arg a[] = {DB_I(client_id), DB_I(mood), DB_T(feelings), DB_I(now)};
+
+	return one_int(s, Q_CHECKIN_ADD, a, 4, id);
+}
+
+int store_checkin_set_note(store *s, int64_t id, const unsigned char *sealed, size_t len)
+{
+	db_arg a[] = {DB_I(id), DB_B(sealed, len)};
+
+	return run(s, Q_CHECKIN_SET_NOTE, a, 2, NULL);
+}
+
+int store_checkin_each(store *s, int64_t client_id, int limit,
+		       int (*fn)(void *arg, const store_checkin *c), void *arg)
+{
+	db_arg a[] = {DB_I(client_id), DB_I(limit)};
+	db *c = conn_db(s);
+	db_cur *cur;
+	store_checkin k;
+	int rc;
+
+	if (!c)
+		return KD_EDB;
+	if ((rc = s->drv->query(c, Q_CHECKIN_LIST, a, 2, &cur)) != 0)
+		return rc;
+	while ((rc = s->drv->step(cur)) == 1) {
+		k.id = s->drv->col_int(cur, 0);
+		k.client_id = s->drv->col_int(cur, 1);
+		k.mood = (int)s->drv->col_int(cur, 2);
+		k.feelings = s->drv->col_text(cur, 3);
+		if (s->drv->col_null(cur, 4)) {
+			k.note = NULL;
+			k.note_len = 0;
+		} else {
+			k.note = s->drv->col_blob(cur, 4, &k.note_len);
+		}
+		k.created_at = s->drv->col_int(cur, 5);
+		if ((rc = fn(arg, &k)) != 0)
+			break;
+	}
+	s->drv->done(cur);
+	return rc;
+}
+
+/* --- audit trail --- */
+
+int store_audit_add(store *s, int64_t at, int64_t actor_id, int64_t subject_id,
+		    const char *action, const char *resource, int64_t resource_id, int allowed,
+		    const char *reason)
+{
+	db_arg a[] = {DB_I(at),
+		      actor_id ? DB_I(actor_id) : DB_N,
+		      subject_id ? DB_I(subject_id) : DB_N,
+		      DB_T(action),
+		      DB_T(resource),
+		      resource_id ? DB_I(resource_id) : DB_N,
+		      DB_I(allowed ? 1 : 0),
+		      DB_T(reason)};
+
+	return run(s, Q_AUDIT_ADD, a, 8, NULL);
+}
+
+int store_audit_each(store *s, int64_t subject_id, int limit,
+		     int (*fn)(void *arg, const store_audit_row *r), void *arg)
+{
+	db_arg a[] = {DB_I(subject_id), DB_I(limit)};
+	db *c = conn_db(s);
+	db_cur *cur;
+	store_audit_row r;
+	int rc;
+
+	if (!c)
+		return KD_EDB;
+	if ((rc = s->drv->query(c, Q_AUDIT_LIST, a, 2, &cur)) != 0)
+		return rc;
+	while ((rc = s->drv->step(cur)) == 1) {
+		r.id = s->drv->col_int(cur, 0);
+		r.at = s->drv->col_int(cur, 1);
+		r.actor_id = s->drv->col_null(cur, 2) ? 0 : s->drv->col_int(cur, 2);
+		r.subject_id = s->drv->col_int(cur, 3);
+		r.actor_name = s->drv->col_text(cur, 4);
+		r.actor_role = s->drv->col_text(cur, 5);
+		r.action = s->drv->col_text(cur, 6);
+		r.resource = s->drv->col_text(cur, 7);
+		r.resource_id = s->drv->col_null(cur, 8) ? 0 : s->drv->col_int(cur, 8);
+		r.allowed = (int)s->drv->col_int(cur, 9);
+		r.reason = s->drv->col_text(cur, 10);
+		if ((rc = fn(arg, &r)) != 0)
+			break;
+	}
+	s->drv->done(cur);
+	return rc;
+}
+
+/* --- login throttling --- */
+
+int store_throttle_fail(store *s, const char *key, int64_t now, int64_t window, int *failures)
+{
+	db_arg a[] = {DB_T(key), DB_I(now), DB_I(window)};
+	int64_t n = 0;
+	int rc = one_int(s, Q_THROTTLE_FAIL, a, 3, &n);
+
+	*failures = (int)n;
+	return rc;
+}
+
+int store_throttle_get(store *s, const char *key, int64_t now, int64_t window, int *failures)
+{
+	db_arg a[] = {DB_T(key), DB_I(now), DB_I(window)};
+	int64_t n = 0;
+	int rc = one_int(s, Q_THROTTLE_GET, a, 3, &n);
+
+	if (rc == KD_ENOTFOUND) {
+		n = 0;
+		rc = 0;
+	}
+	*failures = (int)n;
+	return rc;
+}
+
+int store_throttle_clear(store *s, const char *key)
+{
+	db_arg a[] = {DB_T(key)};
+
+	return run(s, Q_THROTTLE_CLEAR, a, 1, NULL);
+}

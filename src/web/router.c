@@ -1,0 +1,67 @@
+/*
+ * router.c: the route table — every page and every /api/v1 route, in
+ * one list, so docs/openapi.yaml can be checked against it — and the
+ * matcher.  The table is short; a linear scan with early rejection on
+ * the first byte after the shared prefix is faster than any structure.
+ */
+#include "web/web.h"
+
+#include "web/input.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define HA (ROUTE_HTML | ROUTE_API)
+
+const route routes[] = {
+	{"GET", "/healthz", h_health, ROUTE_HTML | ROUTE_PUBLIC},
+	{"GET", "/", h_home, ROUTE_HTML | ROUTE_PUBLIC},
+	{"GET", "/help", h_help, HA | ROUTE_PUBLIC},
+	{"GET", "/setup", h_setup_form, ROUTE_HTML | ROUTE_PUBLIC},
+	{"POST", "/setup", h_setup, HA | ROUTE_PUBLIC},
+	{"GET", "/login", h_login_form, ROUTE_HTML | ROUTE_PUBLIC},
+	{"POST", "/login", h_login, HA | ROUTE_PUBLIC},
+	{"POST", "/logout", h_logout, HA},
+	{"GET", "/me", h_me, ROUTE_API},
+	{"GET", "/join/{token}", h_join_form, ROUTE_HTML | ROUTE_PUBLIC},
+	{"POST", "/join/{token}", h_join, HA | ROUTE_PUBLIC},
+	{"GET", "/invitations/new", h_invitations_new, ROUTE_HTML},
+	{"POST", "/invitations", h_invitation_create, HA},
+	{"GET", "/checkins", h_checkins, HA},
+	{"POST", "/checkins", h_checkin_create, HA},
+	{"GET", "/clients", h_caseload, HA},
+	{"GET", "/clients/{id}/checkins", h_client_checkins, HA},
+	{"GET", "/audit", h_audit, HA},
+};
+
+const size_t routes_count = sizeof(routes) / sizeof(routes[0]);
+
+const route *router_match(req *r, const char *method, const char *path, int api, int *status,
+			  char *allow, size_t allow_len)
+{
+	const route *found = NULL;
+	size_t i, used = 0;
+	int path_seen = 0;
+	const char *m;
+
+	if (allow_len)
+		allow[0] = '\0';
+	/* HEAD is GET without the body; the HTTP library drops the body. */
+	m = strcmp(method, "HEAD") == 0 ? "GET" : method;
+	for (i = 0; i < routes_count; i++) {
+		const route *rt = &routes[i];
+		if (!(rt->flags & (api ? ROUTE_API : ROUTE_HTML)))
+			continue;
+		if (!input_match_path(rt->pattern, path, &r->id, r->token, sizeof(r->token)))
+			continue;
+		path_seen = 1;
+		if (used + strlen(rt->method) + 3 < allow_len)
+			used += (size_t)snprintf(allow + used, allow_len - used, "%s%s",
+						 used ? ", " : "", rt->method);
+		if (!found && strcmp(rt->method, m) == 0)
+			found = rt;
+	}
+	if (!found)
+		*status = path_seen ? 405 : 404;
+	return found;
+}

@@ -1,0 +1,100 @@
+// Browser test: a client signs in, records a check-in and sees it in the
+// history, in Debian's chromium driven by playwright-core.  axe-core
+// checks every page visited; screenshots go to tests/browser/screenshots/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+import { startServer, Client } from "../http/lib.mjs";
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const SHOTS = "tests/browser/screenshots";
+const PW = "a calm river at dawn";
+let srv, browser;
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  srv = await startServer();
+  const admin = new Client(srv.base);
+  const r = await admin.post("/api/v1/setup", { json: { username: "nia", display_name: "Nia Okafor", password: PW } });
+  assert.equal(r.status, 201, r.text);
+  admin.csrf = r.data.csrf;
+  const inv = await admin.api("POST", "/api/v1/invitations", {});
+  const joiner = new Client(srv.base);
+  const j = await joiner.post("/api/v1" + inv.data.path, { json: { username: "sam", display_name: "Sam", password: PW } });
+  assert.equal(j.status, 201, j.text);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await srv?.stop();
+});
+
+async function axe(page, name) {
+  // Evaluated over the DevTools protocol, so the page's strict CSP stays on.
+  await page.evaluate(AXE);
+  const result = await page.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] } }));
+  const problems = result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  assert.deepEqual(problems, [], `axe on ${name}`);
+}
+
+test("a client signs in with the keyboard, checks in, and sees it in the history", async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  await page.goto(srv.base + "/login");
+  await axe(page, "login");
+  await page.screenshot({ path: `${SHOTS}/login-phone.png`, fullPage: true });
+
+  await page.getByLabel("Username").fill("sam");
+  await page.getByLabel("Password").fill(PW);
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/\/checkins/);
+  await axe(page, "checkins (empty)");
+
+  await page.getByLabel("7", { exact: true }).check();
+  await page.getByLabel("Hopeful").check();
+  await page.getByLabel("Tired").check();
+  await page.getByLabel(/Anything you would like to add/).fill("Talked to my sister today.");
+  await page.getByRole("button", { name: "Save check-in" }).click();
+  await page.waitForURL(/thanks=/);
+  await assert.doesNotReject(page.getByText("Thank you for checking in").waitFor());
+  const history = page.locator("ol.history li").first();
+  assert.match(await history.innerText(), /Mood 7 of 10/);
+  assert.match(await history.innerText(), /Talked to my sister today\./);
+  assert.match(await history.innerText(), /Hopeful/);
+  await axe(page, "checkins (after saving)");
+  await page.screenshot({ path: `${SHOTS}/checkins-phone.png`, fullPage: true });
+
+  // "Help now" is one click away and needs nothing more.
+  await page.getByRole("link", { name: "Help now" }).first().click();
+  await page.waitForURL(/\/help$/);
+  await axe(page, "help");
+  assert.match(await page.locator("main").innerText(), /Samaritans/);
+  await context.close();
+});
+
+test("the clinician sees the client's check-in on a desktop screen", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(srv.base + "/login");
+  await page.getByLabel("Username").fill("nia");
+  await page.getByLabel("Password").fill(PW);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(/\/clients$/);
+  await axe(page, "caseload");
+  await page.getByRole("link", { name: "Sam" }).click();
+  await page.waitForURL(/\/clients\/\d+\/checkins$/);
+  assert.match(await page.locator("main").innerText(), /Talked to my sister today\./);
+  await axe(page, "client check-ins");
+  await page.screenshot({ path: `${SHOTS}/client-desktop.png`, fullPage: true });
+  await context.close();
+});

@@ -1,0 +1,900 @@
+/*
+ * test_store.c: unit tests for store.h over the SQLite backend —
+ * migrations, people, sessions, invitations, caseloads, check-ins, the
+ * audit trail, login throttling, transactions, per-thread connections
+ * and the pragmas the driver promises (WAL, foreign keys).  Each test
+ * opens a fresh database in its own mkdtemp directory; a raw sqlite3
+ * connection looks at what the store wrote.  Runs in well under a second.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "kd.h"
+#include "store/store.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* --- fixture: a fresh database in a temporary directory --- */
+
+typedef struct fx {
+	char dir[64];
+	char path[128];
+	store *s;
+} fx;
+
+static void remove_db_files(const char *path)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+	char p[160];
+	size_t i;
+
+	for (i = 0; i < KD_ARRAY_LEN(suffix); i++) {
+		snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+		unlink(p);
+	}
+}
+
+static int setup(void **state)
+{
+	fx *f = calloc(1, sizeof(*f));
+	char *err = NULL;
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/kd-store-XXXXXX");
+	if (!mkdtemp(f->dir)) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->path, sizeof(f->path), "%s/kindred.db", f->dir);
+	if (store_open(f->path, &f->s, &err) != 0) {
+		fprintf(stderr, "store_open: %s\n", err ? err : "?");
+		free(err);
+		rmdir(f->dir);
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fx *f = *state;
+
+	store_close(f->s);
+	remove_db_files(f->path);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* --- a raw connection, to see what the store really wrote --- */
+
+static sqlite3 *raw_open(const char *path)
+{
+	sqlite3 *h = NULL;
+
+	assert_int_equal(sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(h, 5000);
+	return h;
+}
+
+/* The first column of the first row of sql as an integer (-1 if none). */
+static int64_t raw_int(const char *path, const char *sql)
+{
+	sqlite3 *h = raw_open(path);
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
+}
+
+static void raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *h = raw_open(path);
+
+	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+}
+
+static int64_t add_user(store *s, const char *role, const char *name, const char *display)
+{
+	int64_t id = 0;
+
+	assert_int_equal(store_user_add(s, role, name, display, "hash", 1000, &id), 0);
+	assert_true(id > 0);
+	return id;
+}
+
+static void hash_of(unsigned char h[32], unsigned char fill)
+{
+	memset(h, fill, 32);
+}
+
+/* --- migrations --- */
+
+static void test_migrations(void **state)
+{
+	fx *f = *state;
+	char *err = NULL;
+	store *s2 = NULL;
+	int version = 0;
+
+	assert_string_equal(store_backend(f->s), "sqlite");
+	assert_int_equal(store_schema_version(f->s, &version), 0);
+	assert_int_equal(version, 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM schema_migrations"), 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = "
+					  "'table' AND name IN ('users', 'sessions', "
+					  "'invitations', 'care_links', 'checkins', 'audit', "
+					  "'throttle')"),
+			 7);
+	add_user(f->s, "client", "kept", "Kept");
+
+	/* Re-opening applies nothing again and keeps the data. */
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_open(f->path, &f->s, &err), 0);
+	assert_null(err);
+	assert_int_equal(store_schema_version(f->s, &version), 0);
+	assert_int_equal(version, 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM schema_migrations"), 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM users"), 1);
+
+	/* "sqlite:PATH" names the same database. */
+	{
+		char loc[160];
+		int64_t n = 0;
+
+		snprintf(loc, sizeof(loc), "sqlite:%s", f->path);
+		assert_int_equal(store_open(loc, &s2, &err), 0);
+		assert_int_equal(store_user_count(s2, &n), 0);
+		assert_int_equal(n, 1);
+		store_close(s2);
+		s2 = NULL;
+	}
+
+	/* No PostgreSQL backend in this build: a clear error, no store. */
+	assert_int_equal(store_open("postgres://localhost/kindred", &s2, &err), KD_ECONFIG);
+	assert_non_null(err);
+	free(err);
+	err = NULL;
+
+	/* A database that cannot be created fails cleanly. */
+	assert_int_not_equal(store_open("/nonexistent-dir-kd/x.db", &s2, &err), 0);
+	free(err);
+	store_close(NULL);
+}
+
+/* --- people --- */
+
+typedef struct user_walk {
+	int n;
+	int64_t ids[8];
+	int stop_after;
+} user_walk;
+
+static int user_cb(void *arg, const store_user *u)
+{
+	user_walk *w = arg;
+
+	w->ids[w->n++] = u->id;
+	if (w->stop_after && w->n == w->stop_after)
+		return 7;
+	return 0;
+}
+
+static void test_users(void **state)
+{
+	fx *f = *state;
+	store_user u = {0};
+	int64_t a, b, id = 0, n = -1;
+	const unsigned char key[5] = {1, 2, 0, 3, 4};
+	user_walk w = {0};
+
+	assert_int_equal(store_user_count(f->s, &n), 0);
+	assert_int_equal(n, 0);
+	a = add_user(f->s, "clinician", "dana", "Dana Q");
+	b = add_user(f->s, "client", "eli", "Eli");
+	assert_true(b > a);
+	assert_int_equal(store_user_count(f->s, &n), 0);
+	assert_int_equal(n, 2);
+
+	assert_int_equal(store_user_add(f->s, "client", "dana", "Another", "h", 5, &id),
+			 KD_EEXIST);
+	assert_int_equal(store_user_count(f->s, &n), 0);
+	assert_int_equal(n, 2);
+
+	assert_int_equal(store_user_get(f->s, a, &u), 0);
+	assert_int_equal(u.id, a);
+	assert_string_equal(u.role, "clinician");
+	assert_string_equal(u.username, "dana");
+	assert_string_equal(u.display_name, "Dana Q");
+	assert_string_equal(u.pw_hash, "hash");
+	assert_null(u.data_key);
+	assert_int_equal(u.data_key_len, 0);
+	assert_int_equal(u.created_at, 1000);
+	assert_int_equal(u.disabled, 0);
+	store_user_clear(&u);
+	assert_null(u.username);
+
+	assert_int_equal(store_user_set_key(f->s, b, key, sizeof(key)), 0);
+	assert_int_equal(store_user_set_password(f->s, b, "newhash"), 0);
+	assert_int_equal(store_user_by_name(f->s, "eli", &u), 0);
+	assert_int_equal(u.id, b);
+	assert_string_equal(u.role, "client");
+	assert_string_equal(u.pw_hash, "newhash");
+	assert_int_equal(u.data_key_len, sizeof(key));
+	assert_memory_equal(u.data_key, key, sizeof(key));
+	store_user_clear(&u);
+
+	assert_int_equal(store_user_get(f->s, 9999, &u), KD_ENOTFOUND);
+	assert_int_equal(store_user_by_name(f->s, "nobody", &u), KD_ENOTFOUND);
+	assert_int_equal(store_user_by_name(f->s, "DANA", &u), KD_ENOTFOUND);
+	store_user_clear(NULL);
+
+	/* The schema refuses roles kindred does not know. */
+	assert_int_not_equal(store_user_add(f->s, "wizard", "merlin", "M", "h", 5, &id), 0);
+
+	assert_int_equal(store_user_each(f->s, user_cb, &w), 0);
+	assert_int_equal(w.n, 2);
+	assert_int_equal(w.ids[0], a);
+	assert_int_equal(w.ids[1], b);
+	memset(&w, 0, sizeof(w));
+	w.stop_after = 1;
+	assert_int_equal(store_user_each(f->s, user_cb, &w), 7);
+	assert_int_equal(w.n, 1);
+}
+
+/* --- sessions --- */
+
+static void test_sessions(void **state)
+{
+	fx *f = *state;
+	unsigned char h1[32], h2[32], h3[32];
+	int64_t u = add_user(f->s, "client", "sam", "Sam");
+	int64_t who = 0;
+	char csrf[64];
+
+	hash_of(h1, 1);
+	hash_of(h2, 2);
+	hash_of(h3, 3);
+	assert_int_equal(store_session_add(f->s, h1, u, "csrf-one", 100, 200), 0);
+	assert_int_equal(store_session_add(f->s, h2, u, "csrf-two", 100, 200), 0);
+	assert_int_equal(store_session_add(f->s, h1, u, "dup", 100, 200), KD_EEXIST);
+
+	assert_int_equal(store_session_get(f->s, h1, 150, &who, csrf, sizeof(csrf)), 0);
+	assert_int_equal(who, u);
+	assert_string_equal(csrf, "csrf-one");
+	/* Expired: at the expiry instant and after it. */
+	assert_int_equal(store_session_get(f->s, h1, 200, &who, csrf, sizeof(csrf)),
+			 KD_ENOTFOUND);
+	assert_int_equal(store_session_get(f->s, h1, 10000, &who, csrf, sizeof(csrf)),
+			 KD_ENOTFOUND);
+	assert_int_equal(store_session_get(f->s, h3, 150, &who, csrf, sizeof(csrf)),
+			 KD_ENOTFOUND);
+
+	assert_int_equal(store_session_delete(f->s, h1), 0);
+	assert_int_equal(store_session_get(f->s, h1, 150, &who, csrf, sizeof(csrf)),
+			 KD_ENOTFOUND);
+	assert_int_equal(store_session_get(f->s, h2, 150, &who, csrf, sizeof(csrf)), 0);
+
+	/* A disabled account's session no longer counts. */
+	raw_exec(f->path, "UPDATE users SET disabled = 1");
+	assert_int_equal(store_session_get(f->s, h2, 150, &who, csrf, sizeof(csrf)),
+			 KD_ENOTFOUND);
+	raw_exec(f->path, "UPDATE users SET disabled = 0");
+	assert_int_equal(store_session_get(f->s, h2, 150, &who, csrf, sizeof(csrf)), 0);
+
+	assert_int_equal(store_session_delete_user(f->s, u), 0);
+	assert_int_equal(store_session_get(f->s, h2, 150, &who, csrf, sizeof(csrf)),
+			 KD_ENOTFOUND);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sessions"), 0);
+}
+
+/* --- invitations and caseloads --- */
+
+static void test_invitations(void **state)
+{
+	fx *f = *state;
+	int64_t clin = add_user(f->s, "clinician", "cara", "Cara");
+	int64_t c1 = add_user(f->s, "client", "c1", "C One");
+	int64_t c2 = add_user(f->s, "client", "c2", "C Two");
+	unsigned char live[32], old[32], unknown[32];
+	int64_t id1 = 0, id2 = 0, by = 0;
+	char role[16] = "";
+
+	hash_of(live, 0xa1);
+	hash_of(old, 0xa2);
+	hash_of(unknown, 0xa3);
+	assert_int_equal(store_invite_add(f->s, live, clin, "client", 100, 1000, &id1), 0);
+	assert_int_equal(store_invite_add(f->s, old, clin, "client", 100, 500, &id2), 0);
+	assert_true(id1 > 0 && id2 > id1);
+	assert_int_equal(store_invite_add(f->s, live, clin, "client", 100, 1000, &id2),
+			 KD_EEXIST);
+
+	assert_int_equal(store_invite_check(f->s, live, 999), 0);
+	assert_int_equal(store_invite_check(f->s, live, 1000), KD_EEXPIRED);
+	assert_int_equal(store_invite_check(f->s, old, 600), KD_EEXPIRED);
+	assert_int_equal(store_invite_check(f->s, unknown, 100), KD_ENOTFOUND);
+	assert_int_equal(store_invite_take(f->s, unknown, 100, c1, &by, role), KD_ENOTFOUND);
+	assert_int_equal(store_invite_take(f->s, old, 600, c1, &by, role), KD_EEXPIRED);
+
+	assert_int_equal(store_invite_take(f->s, live, 200, c1, &by, role), 0);
+	assert_int_equal(by, clin);
+	assert_string_equal(role, "client");
+	assert_int_equal(raw_int(f->path, "SELECT used_at FROM invitations WHERE id = 1"), 200);
+	assert_int_equal(raw_int(f->path, "SELECT used_by FROM invitations WHERE id = 1"), c1);
+
+	/* Single use: a second take, or a check, says it was used, even
+	 * once it has also expired. */
+	assert_int_equal(store_invite_take(f->s, live, 300, c2, &by, role), KD_EUSED);
+	assert_int_equal(store_invite_check(f->s, live, 300), KD_EUSED);
+	assert_int_equal(store_invite_check(f->s, live, 5000), KD_EUSED);
+	assert_int_equal(raw_int(f->path, "SELECT used_by FROM invitations WHERE id = 1"), c1);
+}
+
+static void test_care_links(void **state)
+{
+	fx *f = *state;
+	int64_t clin = add_user(f->s, "clinician", "cara", "Cara");
+	int64_t other = add_user(f->s, "clinician", "olly", "Olly");
+	int64_t c1 = add_user(f->s, "client", "c1", "C One");
+
+	assert_int_equal(store_is_clinician_of(f->s, clin, c1), 0);
+	assert_int_equal(store_care_link(f->s, clin, c1, 100), 0);
+	assert_int_equal(store_care_link(f->s, clin, c1, 200), 0); /* idempotent */
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM care_links"), 1);
+	assert_int_equal(raw_int(f->path, "SELECT created_at FROM care_links"), 100);
+	assert_int_equal(store_is_clinician_of(f->s, clin, c1), 1);
+	assert_int_equal(store_is_clinician_of(f->s, c1, clin), 0); /* directional */
+	assert_int_equal(store_is_clinician_of(f->s, other, c1), 0);
+	assert_int_equal(store_is_clinician_of(f->s, clin, 9999), 0);
+	/* Links to people who do not exist are refused. */
+	assert_int_not_equal(store_care_link(f->s, clin, 9999, 100), 0);
+}
+
+typedef struct cl_row {
+	int64_t id;
+	char name[32];
+	int64_t joined, last_at, count;
+	int mood;
+} cl_row;
+
+typedef struct cl_walk {
+	int n;
+	cl_row rows[8];
+	int stop_after;
+} cl_walk;
+
+static int caseload_cb(void *arg, const store_client_row *r)
+{
+	cl_walk *w = arg;
+	cl_row *o = &w->rows[w->n++];
+
+	o->id = r->id;
+	snprintf(o->name, sizeof(o->name), "%s", r->display_name ? r->display_name : "(null)");
+	o->joined = r->joined_at;
+	o->last_at = r->last_checkin_at;
+	o->mood = r->last_mood;
+	o->count = r->checkins;
+	return w->stop_after && w->n == w->stop_after ? 9 : 0;
+}
+
+static void test_caseload(void **state)
+{
+	fx *f = *state;
+	int64_t clin = add_user(f->s, "clinician", "cara", "Cara");
+	int64_t other = add_user(f->s, "clinician", "olly", "Olly");
+	int64_t bea = add_user(f->s, "client", "bea", "Bea");
+	int64_t ari = add_user(f->s, "client", "ari", "Ari");
+	int64_t zed = add_user(f->s, "client", "zed", "Zed");
+	int64_t id = 0;
+	cl_walk w = {0};
+
+	assert_int_equal(store_care_link(f->s, clin, bea, 300), 0);
+	assert_int_equal(store_care_link(f->s, clin, ari, 400), 0);
+	assert_int_equal(store_care_link(f->s, other, zed, 400), 0);
+	/* Bea: three check-ins; the last by time is mood 2 even though it
+	 * was inserted before the mood-9 one; two at the same second go by id. */
+	assert_int_equal(store_checkin_add(f->s, bea, 5, "calm", 1000, &id), 0);
+	assert_int_equal(store_checkin_add(f->s, bea, 2, "sad", 3000, &id), 0);
+	assert_int_equal(store_checkin_add(f->s, bea, 9, "", 2000, &id), 0);
+	assert_int_equal(store_checkin_add(f->s, zed, 7, "", 5000, &id), 0);
+
+	assert_int_equal(store_caseload_each(f->s, clin, caseload_cb, &w), 0);
+	assert_int_equal(w.n, 2);
+	assert_int_equal(w.rows[0].id, ari); /* ordered by display name */
+	assert_string_equal(w.rows[0].name, "Ari");
+	assert_int_equal(w.rows[0].joined, 400);
+	assert_int_equal(w.rows[0].last_at, 0);
+	assert_int_equal(w.rows[0].mood, -1);
+	assert_int_equal(w.rows[0].count, 0);
+	assert_int_equal(w.rows[1].id, bea);
+	assert_string_equal(w.rows[1].name, "Bea");
+	assert_int_equal(w.rows[1].joined, 300);
+	assert_int_equal(w.rows[1].last_at, 3000);
+	assert_int_equal(w.rows[1].mood, 2);
+	assert_int_equal(w.rows[1].count, 3);
+
+	/* Same second: the later id wins. */
+	assert_int_equal(store_checkin_add(f->s, bea, 0, "", 3000, &id), 0);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_caseload_each(f->s, clin, caseload_cb, &w), 0);
+	assert_int_equal(w.rows[1].mood, 0);
+	assert_int_equal(w.rows[1].count, 4);
+
+	memset(&w, 0, sizeof(w));
+	w.stop_after = 1;
+	assert_int_equal(store_caseload_each(f->s, clin, caseload_cb, &w), 9);
+	assert_int_equal(w.n, 1);
+
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_caseload_each(f->s, 9999, caseload_cb, &w), 0);
+	assert_int_equal(w.n, 0);
+}
+
+/* --- check-ins --- */
+
+typedef struct ck_walk {
+	int n;
+	int64_t ids[16];
+	int moods[16];
+	char feelings[16][32];
+	size_t note_len[16];
+	unsigned char note0[16];
+	int64_t at[16];
+} ck_walk;
+
+static int checkin_cb(void *arg, const store_checkin *c)
+{
+	ck_walk *w = arg;
+	int i = w->n++;
+
+	w->ids[i] = c->id;
+	w->moods[i] = c->mood;
+	snprintf(w->feelings[i], sizeof(w->feelings[i]), "%s", c->feelings ? c->feelings : "");
+	w->note_len[i] = c->note ? c->note_len : 0;
+	w->note0[i] = c->note && c->note_len ? c->note[0] : 0;
+	w->at[i] = c->created_at;
+	return 0;
+}
+
+static void test_checkins(void **state)
+{
+	fx *f = *state;
+	int64_t u = add_user(f->s, "client", "sam", "Sam");
+	int64_t other = add_user(f->s, "client", "tia", "Tia");
+	int64_t ids[5], id = 0;
+	const unsigned char blob[4] = {0, 0xff, 7, 0};
+	ck_walk w = {0};
+	int i;
+
+	for (i = 0; i < 5; i++)
+		assert_int_equal(store_checkin_add(f->s, u, i, i % 2 ? "sad,tired" : "calm",
+						   1000 + 10 * i, &ids[i]),
+				 0);
+	assert_int_equal(store_checkin_add(f->s, other, 3, "", 5000, &id), 0);
+	assert_int_equal(store_checkin_set_note(f->s, ids[1], blob, sizeof(blob)), 0);
+
+	assert_int_equal(store_checkin_each(f->s, u, 3, checkin_cb, &w), 0);
+	assert_int_equal(w.n, 3);
+	assert_int_equal(w.ids[0], ids[4]);
+	assert_int_equal(w.ids[1], ids[3]);
+	assert_int_equal(w.ids[2], ids[2]);
+	assert_int_equal(w.moods[0], 4);
+	assert_int_equal(w.at[0], 1040);
+	assert_string_equal(w.feelings[0], "calm");
+	assert_string_equal(w.feelings[1], "sad,tired");
+	assert_int_equal(w.note_len[0], 0);
+
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_checkin_each(f->s, u, 100, checkin_cb, &w), 0);
+	assert_int_equal(w.n, 5);
+	assert_int_equal(w.ids[4], ids[0]);
+	assert_int_equal(w.note_len[3], sizeof(blob)); /* ids[1], with embedded NULs */
+	assert_int_equal(w.note0[3], 0);
+
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_checkin_each(f->s, u, 0, checkin_cb, &w), 0);
+	assert_int_equal(w.n, 0);
+	assert_int_equal(store_checkin_each(f->s, 9999, 10, checkin_cb, &w), 0);
+	assert_int_equal(w.n, 0);
+
+	/* The schema checks the mood range and the client's existence
+	 * (foreign keys are on for the store's connections). */
+	assert_int_not_equal(store_checkin_add(f->s, u, 11, "", 1, &id), 0);
+	assert_int_not_equal(store_checkin_add(f->s, u, -1, "", 1, &id), 0);
+	assert_int_not_equal(store_checkin_add(f->s, 9999, 5, "", 1, &id), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM checkins"), 6);
+}
+
+/* --- audit trail --- */
+
+typedef struct au_row {
+	int64_t id, at, actor, subject, res_id;
+	char name[32], role[16], action[16], resource[16], reason[48];
+	int name_null, allowed;
+} au_row;
+
+typedef struct au_walk {
+	int n;
+	au_row rows[16];
+} au_walk;
+
+static int audit_cb(void *arg, const store_audit_row *r)
+{
+	au_walk *w = arg;
+	au_row *o = &w->rows[w->n++];
+
+	o->id = r->id;
+	o->at = r->at;
+	o->actor = r->actor_id;
+	o->subject = r->subject_id;
+	o->res_id = r->resource_id;
+	o->name_null = r->actor_name == NULL;
+	snprintf(o->name, sizeof(o->name), "%s", r->actor_name ? r->actor_name : "");
+	snprintf(o->role, sizeof(o->role), "%s", r->actor_role ? r->actor_role : "");
+	snprintf(o->action, sizeof(o->action), "%s", r->action);
+	snprintf(o->resource, sizeof(o->resource), "%s", r->resource);
+	snprintf(o->reason, sizeof(o->reason), "%s", r->reason);
+	o->allowed = r->allowed;
+	return 0;
+}
+
+static void test_audit(void **state)
+{
+	fx *f = *state;
+	int64_t clin = add_user(f->s, "clinician", "cara", "Cara");
+	int64_t c1 = add_user(f->s, "client", "c1", "C One");
+	int64_t c2 = add_user(f->s, "client", "c2", "C Two");
+	au_walk w = {0};
+
+	assert_int_equal(store_audit_add(f->s, 100, clin, c1, "read", "checkins", 0, 1,
+					 "clinician of this client"),
+			 0);
+	assert_int_equal(store_audit_add(f->s, 300, 0, c1, "read", "checkins", 0, 0,
+					 "not signed in"),
+			 0);
+	assert_int_equal(store_audit_add(f->s, 200, c1, c1, "write", "checkins", 42, 1,
+					 "own data"),
+			 0);
+	assert_int_equal(store_audit_add(f->s, 300, c2, c1, "read", "checkins", 0, 0,
+					 "not their data"),
+			 0);
+	assert_int_equal(store_audit_add(f->s, 100, clin, c2, "read", "checkins", 0, 1, "x"), 0);
+
+	assert_int_equal(store_audit_each(f->s, c1, 100, audit_cb, &w), 0);
+	assert_int_equal(w.n, 4);
+	/* Newest first; the two at 300 by id, later first. */
+	assert_int_equal(w.rows[0].at, 300);
+	assert_int_equal(w.rows[0].actor, c2);
+	assert_string_equal(w.rows[0].name, "C Two");
+	assert_string_equal(w.rows[0].role, "client");
+	assert_int_equal(w.rows[0].allowed, 0);
+	assert_string_equal(w.rows[0].reason, "not their data");
+
+	assert_int_equal(w.rows[1].at, 300);
+	assert_int_equal(w.rows[1].actor, 0);
+	assert_true(w.rows[1].name_null);
+	assert_string_equal(w.rows[1].reason, "not signed in");
+	assert_true(w.rows[0].id > w.rows[1].id);
+
+	assert_int_equal(w.rows[2].at, 200);
+	assert_int_equal(w.rows[2].actor, c1);
+	assert_int_equal(w.rows[2].subject, c1);
+	assert_string_equal(w.rows[2].action, "write");
+	assert_string_equal(w.rows[2].resource, "checkins");
+	assert_int_equal(w.rows[2].res_id, 42);
+	assert_int_equal(w.rows[2].allowed, 1);
+
+	assert_int_equal(w.rows[3].at, 100);
+	assert_int_equal(w.rows[3].actor, clin);
+	assert_string_equal(w.rows[3].name, "Cara");
+	assert_string_equal(w.rows[3].role, "clinician");
+	assert_string_equal(w.rows[3].reason, "clinician of this client");
+	assert_int_equal(w.rows[3].res_id, 0);
+
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_audit_each(f->s, c1, 2, audit_cb, &w), 0);
+	assert_int_equal(w.n, 2);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_audit_each(f->s, c2, 100, audit_cb, &w), 0);
+	assert_int_equal(w.n, 1);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_audit_each(f->s, clin, 100, audit_cb, &w), 0);
+	assert_int_equal(w.n, 0);
+	/* A removed actor's rows stay; the name is gone. */
+	raw_exec(f->path, "PRAGMA foreign_keys = OFF; DELETE FROM users WHERE username = 'c2'");
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_audit_each(f->s, c1, 100, audit_cb, &w), 0);
+	assert_int_equal(w.n, 4);
+	assert_int_equal(w.rows[0].actor, c2);
+	assert_true(w.rows[0].name_null);
+}
+
+/* --- login throttling --- */
+
+static void test_throttle(void **state)
+{
+	fx *f = *state;
+	int n = -1;
+
+	assert_int_equal(store_throttle_get(f->s, "user:a", 1000, 900, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_throttle_fail(f->s, "user:a", 1000, 900, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_throttle_fail(f->s, "user:a", 1100, 900, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_throttle_fail(f->s, "user:a", 1899, 900, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_throttle_get(f->s, "user:a", 1899, 900, &n), 0);
+	assert_int_equal(n, 3);
+	/* Keys are separate. */
+	assert_int_equal(store_throttle_get(f->s, "user:b", 1500, 900, &n), 0);
+	assert_int_equal(n, 0);
+
+	/* The window began at 1000; at 1900 it is over. */
+	assert_int_equal(store_throttle_get(f->s, "user:a", 1900, 900, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_throttle_fail(f->s, "user:a", 1900, 900, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_throttle_fail(f->s, "user:a", 1950, 900, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(raw_int(f->path, "SELECT window_start FROM throttle WHERE key = 'user:a'"),
+			 1900);
+
+	assert_int_equal(store_throttle_clear(f->s, "user:a"), 0);
+	assert_int_equal(store_throttle_get(f->s, "user:a", 1950, 900, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_throttle_fail(f->s, "user:a", 1960, 900, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_throttle_clear(f->s, "never-seen"), 0);
+}
+
+/* --- transactions and threads --- */
+
+static void test_transactions(void **state)
+{
+	fx *f = *state;
+	int64_t n = -1;
+
+	assert_int_equal(store_commit(f->s), KD_EINVAL);
+	assert_int_equal(store_rollback(f->s), KD_EINVAL);
+
+	/* Rollback discards. */
+	assert_int_equal(store_begin(f->s), 0);
+	add_user(f->s, "client", "gone", "Gone");
+	assert_int_equal(store_user_count(f->s, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_rollback(f->s), 0);
+	assert_int_equal(store_user_count(f->s, &n), 0);
+	assert_int_equal(n, 0);
+
+	/* Nested: only the outermost commit is real. */
+	assert_int_equal(store_begin(f->s), 0);
+	add_user(f->s, "client", "outer", "Outer");
+	assert_int_equal(store_begin(f->s), 0);
+	add_user(f->s, "client", "inner", "Inner");
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM users"), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM users"), 2);
+	assert_int_equal(store_commit(f->s), KD_EINVAL);
+
+	/* A rollback anywhere inside discards the whole transaction. */
+	assert_int_equal(store_begin(f->s), 0);
+	add_user(f->s, "client", "o2", "O2");
+	assert_int_equal(store_begin(f->s), 0);
+	add_user(f->s, "client", "i2", "I2");
+	assert_int_equal(store_rollback(f->s), 0);
+	assert_int_equal(store_commit(f->s), KD_EINVAL);
+	assert_int_equal(store_user_count(f->s, &n), 0);
+	assert_int_equal(n, 2);
+
+	/* A failed statement inside a transaction does not end it. */
+	assert_int_equal(store_begin(f->s), 0);
+	add_user(f->s, "client", "o3", "O3");
+	{
+		int64_t id;
+		assert_int_equal(store_user_add(f->s, "client", "o3", "x", "h", 1, &id), KD_EEXIST);
+	}
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM users"), 3);
+}
+
+typedef struct thread_arg {
+	store *s;
+	int64_t count;
+	int rc;
+	int64_t added;
+	int in_txn_rc;
+} thread_arg;
+
+static void *reader_thread(void *p)
+{
+	thread_arg *t = p;
+
+	t->rc = store_user_count(t->s, &t->count);
+	return NULL;
+}
+
+static void *writer_thread(void *p)
+{
+	thread_arg *t = p;
+
+	/* Transaction depth belongs to the thread's connection: with no
+	 * begin on this thread, a commit here is refused. */
+	t->in_txn_rc = store_commit(t->s);
+	t->rc = store_user_add(t->s, "client", "from-thread", "From thread", "h", 1, &t->added);
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	fx *f = *state;
+	pthread_t th;
+	thread_arg t = {0};
+	int64_t n = 0;
+	store_user u = {0};
+
+	add_user(f->s, "client", "one", "One");
+	t.s = f->s;
+	assert_int_equal(pthread_create(&th, NULL, reader_thread, &t), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(t.rc, 0);
+	assert_int_equal(t.count, 1);
+
+	/* Uncommitted work on this thread is invisible to another thread's
+	 * connection (so it is a different connection). */
+	assert_int_equal(store_begin(f->s), 0);
+	add_user(f->s, "client", "two", "Two");
+	memset(&t, 0, sizeof(t));
+	t.s = f->s;
+	assert_int_equal(pthread_create(&th, NULL, reader_thread, &t), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(t.rc, 0);
+	assert_int_equal(t.count, 1);
+	assert_int_equal(store_commit(f->s), 0);
+
+	memset(&t, 0, sizeof(t));
+	t.s = f->s;
+	assert_int_equal(pthread_create(&th, NULL, reader_thread, &t), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(t.count, 2);
+
+	/* What another thread commits is seen here. */
+	memset(&t, 0, sizeof(t));
+	t.s = f->s;
+	assert_int_equal(pthread_create(&th, NULL, writer_thread, &t), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(t.in_txn_rc, KD_EINVAL);
+	assert_int_equal(t.rc, 0);
+	assert_int_equal(store_user_count(f->s, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_user_get(f->s, t.added, &u), 0);
+	assert_string_equal(u.username, "from-thread");
+	store_user_clear(&u);
+}
+
+/* Many threads at once, each writing through its own connection; the
+ * busy timeout must queue them rather than fail. */
+enum { NTHREADS = 8, PER_THREAD = 10 };
+
+typedef struct many_arg {
+	store *s;
+	int k;
+	int fails;
+} many_arg;
+
+static void *many_thread(void *p)
+{
+	many_arg *m = p;
+	int64_t id, uid = 0;
+	char name[32];
+	int i;
+
+	snprintf(name, sizeof(name), "t%d", m->k);
+	if (store_user_add(m->s, "client", name, name, "h", 1, &uid) != 0) {
+		m->fails++;
+		return NULL;
+	}
+	for (i = 0; i < PER_THREAD; i++) {
+		if (store_begin(m->s) != 0) {
+			m->fails++;
+			continue;
+		}
+		if (store_checkin_add(m->s, uid, i % 11, "", i, &id) != 0) {
+			m->fails++;
+			store_rollback(m->s);
+			continue;
+		}
+		if (store_commit(m->s) != 0)
+			m->fails++;
+	}
+	return NULL;
+}
+
+static void test_many_threads(void **state)
+{
+	fx *f = *state;
+	pthread_t th[NTHREADS];
+	many_arg m[NTHREADS];
+	int i;
+
+	for (i = 0; i < NTHREADS; i++) {
+		m[i].s = f->s;
+		m[i].k = i;
+		m[i].fails = 0;
+		assert_int_equal(pthread_create(&th[i], NULL, many_thread, &m[i]), 0);
+	}
+	for (i = 0; i < NTHREADS; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(m[i].fails, 0);
+	}
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM checkins"), NTHREADS * PER_THREAD);
+}
+
+/* --- what the driver promises about the database file --- */
+
+static void test_pragmas(void **state)
+{
+	fx *f = *state;
+	sqlite3 *h = raw_open(f->path);
+	sqlite3_stmt *st = NULL;
+
+	assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+
+	/* Foreign keys are enforced on the store's own connection (a raw
+	 * connection has them off by default, so test through the store). */
+	{
+		int64_t id = 0;
+		unsigned char h1[32];
+
+		hash_of(h1, 9);
+		assert_int_not_equal(store_checkin_add(f->s, 424242, 5, "", 1, &id), 0);
+		assert_int_not_equal(store_session_add(f->s, h1, 424242, "c", 1, 2), 0);
+		assert_int_not_equal(store_invite_add(f->s, h1, 424242, "client", 1, 2, &id), 0);
+		assert_int_equal(raw_int(f->path, "SELECT count(*) FROM checkins"), 0);
+		assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sessions"), 0);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_users, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invitations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_care_links, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_caseload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checkins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_throttle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_threads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pragmas, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
