@@ -1,8 +1,8 @@
 /*
  * db_sqlite.c: the embedded SQLite driver.  One connection per thread
  * (store.c sees to that), WAL so readers never wait for the writer,
- * foreign keys on, synchronous=FULL so an acknowledged write survives a
- * power cut, and a busy timeout so concurrent writers queue instead of
+ * foreign keys on, synchronous=FULL for transactions so an acknowledged
+ * write survives a power cut (see sqlite_begin), and a busy timeout so concurrent writers queue instead of
  * failing.  Statements are prepared on first use and kept for the life
  * of the connection.
  */
@@ -62,7 +62,7 @@ static void sqlite_close(db *c)
 static int sqlite_open(const char *location, db **out, char **err)
 {
 	static const char setup[] = "PRAGMA journal_mode = WAL;"
-				    "PRAGMA synchronous = FULL;"
+				    "PRAGMA synchronous = NORMAL;"
 				    "PRAGMA foreign_keys = ON;"
 				    "PRAGMA busy_timeout = 10000;";
 	db *c = kd_xcalloc(1, sizeof(*c));
@@ -138,21 +138,34 @@ static int sqlite_simple(db *c, const char *sql)
 	return rc == SQLITE_OK ? 0 : sqlite_err(c->h, rc);
 }
 
-/* IMMEDIATE takes the write lock up front, so a transaction that reads
- * then writes cannot deadlock against another writer. */
+/* Explicit transactions carry people's data (accounts, check-ins): their
+ * commit waits for the disk (synchronous=FULL).  Single statements outside
+ * them (audit rows of reads, sessions, throttle counts) commit at NORMAL:
+ * in WAL mode that survives a crash of kindred, and a power cut can lose
+ * only the last of them, never corrupt the file.  IMMEDIATE takes the
+ * write lock up front, so a transaction that reads then writes cannot
+ * deadlock against another writer. */
 static int sqlite_begin(db *c)
 {
-	return sqlite_simple(c, "BEGIN IMMEDIATE");
+	int rc = sqlite_simple(c, "PRAGMA synchronous = FULL");
+
+	return rc ? rc : sqlite_simple(c, "BEGIN IMMEDIATE");
 }
 
 static int sqlite_commit(db *c)
 {
-	return sqlite_simple(c, "COMMIT");
+	int rc = sqlite_simple(c, "COMMIT");
+
+	sqlite_simple(c, "PRAGMA synchronous = NORMAL");
+	return rc;
 }
 
 static int sqlite_rollback(db *c)
 {
-	return sqlite_simple(c, "ROLLBACK");
+	int rc = sqlite_simple(c, "ROLLBACK");
+
+	sqlite_simple(c, "PRAGMA synchronous = NORMAL");
+	return rc;
 }
 
 static int sqlite_bind(sqlite3_stmt *st, const db_arg *args, int nargs)

@@ -1,0 +1,82 @@
+#!/bin/sh
+# make bench: kindred's HTTP figures next to nginx serving a static file of
+# the same size on the same machine in the same run, so the ratio means
+# something on a noisy machine.  Prints requests/s, p99 latency, the ratio
+# to nginx, and kindred's resident memory after the load.
+# Usage: bench/run.sh [BUILD_DIR]   (DURATION=10s CONNS=64 to change)
+set -eu
+BUILD=${1:-build}
+DURATION=${DURATION:-10s}
+CONNS=${CONNS:-64}
+command -v wrk >/dev/null || { echo "bench: wrk is missing (apt-get install wrk)"; exit 1; }
+command -v nginx >/dev/null || { echo "bench: nginx is missing (apt-get install nginx-light)"; exit 1; }
+tmp=$(mktemp -d)
+chmod 755 "$tmp"
+cleanup() {
+	[ -n "${kpid:-}" ] && kill "$kpid" 2>/dev/null || true
+	[ -f "$tmp/nginx.pid" ] && kill "$(cat "$tmp/nginx.pid")" 2>/dev/null || true
+	sleep 0.3
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+"$BUILD/kindred" serve --port 0 --data-dir "$tmp/var" --config /dev/null >"$tmp/out" 2>/dev/null &
+kpid=$!
+for _ in $(seq 50); do grep -q listening "$tmp/out" 2>/dev/null && break; sleep 0.1; done
+base=$(sed -n 's/.*listening on \(http:[^ ]*\)\/ .*/\1/p' "$tmp/out")
+[ -n "$base" ] || { echo "bench: kindred did not start"; exit 1; }
+prep=$(node bench/prepare.mjs "$base" 20)
+cookie=$(printf '%s' "$prep" | cut -f1)
+csrf=$(printf '%s' "$prep" | cut -f2)
+clin=$(printf '%s' "$prep" | cut -f3)
+
+# The JSON answer's size, so nginx serves a file just as large.
+size=$(curl -s --noproxy '*' -H "Cookie: $cookie" "$base/api/v1/checkins" | wc -c)
+mkdir -p "$tmp/www"
+head -c "$size" /dev/zero | tr '\0' 'x' >"$tmp/www/static.json"
+chmod -R a+rX "$tmp/www"
+cat >"$tmp/nginx.conf" <<CONF
+worker_processes auto;
+pid $tmp/nginx.pid;
+error_log $tmp/nginx.err;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:18089;
+    location / { root $tmp/www; }
+  }
+}
+CONF
+nginx -c "$tmp/nginx.conf" -p "$tmp"
+sleep 0.3
+
+run() { # name url [wrk args...]
+	name=$1
+	url=$2
+	shift 2
+	wrk -t2 -c"$CONNS" -d"$DURATION" --latency "$@" "$url" >"$tmp/wrk.$name" 2>&1
+	rps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\)/\1/p' "$tmp/wrk.$name")
+	p99=$(awk '$1 == "99%" {print $2}' "$tmp/wrk.$name")
+	non2xx=$(sed -n 's/.*Non-2xx or 3xx responses: *\([0-9]*\)/\1/p' "$tmp/wrk.$name")
+	echo "$name $rps $p99 ${non2xx:-0}"
+}
+to_ms() { # wrk latency (123.45us, 1.23ms, 1.2s) in ms
+	echo "$1" | awk '/us$/ {sub("us",""); print $1/1000; next} /ms$/ {sub("ms",""); print $1; next} /s$/ {sub("s",""); print $1*1000}'
+}
+
+echo "kindred bench: $(nproc) cores, $CONNS connections, $DURATION each, response size $size bytes"
+n=$(run nginx "http://127.0.0.1:18089/static.json")
+k=$(run checkins "$base/api/v1/checkins" -H "Cookie: $cookie")
+c=$(run caseload "$base/clients" -H "Cookie: $clin")
+nrps=$(echo "$n" | cut -d' ' -f2)
+np99=$(to_ms "$(echo "$n" | cut -d' ' -f3)")
+printf '%-34s %12s %10s %10s %10s\n' "endpoint" "requests/s" "p99 ms" "x nginx" "non-2xx"
+for line in "$n" "$k" "$c"; do
+	set -- $line
+	p=$(to_ms "$3")
+	printf '%-34s %12.0f %10.2f %10.2f %10s\n' "$1" "$2" "$p" "$(echo "$2 $nrps" | awk '{print $1/$2}')" "$4"
+done
+echo "p99 ratio to nginx: checkins $(echo "$(to_ms "$(echo "$k" | cut -d' ' -f3)") $np99" | awk '{printf "%.2f", $1/$2}')"
+rss=$(awk '/VmRSS/ {print $2}' "/proc/$kpid/status")
+echo "kindred resident memory after the load: $((rss / 1024)) MB"
