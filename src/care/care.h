@@ -74,5 +74,7 @@ int care_audit_list(care *c, const actor *who, int limit, json_t **out);
 
 /* Formats t as ISO 8601 UTC into out (at least 21 bytes). */
 void care_iso_time(int64_t t, char *out, size_t len);
+/* Formats t for people, "Wed 25 Nov 2026, 08:39 UTC" (at least 32 bytes). */
+void care_human_time(int64_t t, char *out, size_t len);
 
 #endif

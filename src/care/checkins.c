@@ -138,15 +138,17 @@ static json_t *feelings_json(care *c, const char *codes)
 static int checkin_row(void *arg, const store_checkin *k)
 {
 	list_ctx *lc = arg;
-	char when[32];
+	char when[32], human[40];
 	char *note = NULL;
 	size_t note_len = 0;
 	json_t *row;
 	int rc;
 
 	care_iso_time(k->created_at, when, sizeof(when));
-	row = json_pack("{s:I, s:i, s:o, s:s}", "id", (json_int_t)k->id, "mood", k->mood,
-			"feelings", feelings_json(lc->c, k->feelings), "created_at", when);
+	care_human_time(k->created_at, human, sizeof(human));
+	row = json_pack("{s:I, s:i, s:o, s:s, s:s}", "id", (json_int_t)k->id, "mood", k->mood,
+			"feelings", feelings_json(lc->c, k->feelings), "created_at", when, "when",
+			human);
 	if (k->note) {
 		rc = vault_unseal(lc->c->v, lc->owner->id, lc->owner->data_key,
 				  lc->owner->data_key_len, "checkins", "note", k->id, k->note,
@@ -193,7 +195,7 @@ int care_checkin_list(care *c, const actor *who, int64_t client_id, int limit, j
 static int caseload_row(void *arg, const store_client_row *r)
 {
 	json_t *rows = arg;
-	char joined[32], last[32];
+	char joined[32], last[32], human[40];
 	json_t *row;
 
 	care_iso_time(r->joined_at, joined, sizeof(joined));
@@ -202,7 +204,9 @@ static int caseload_row(void *arg, const store_client_row *r)
 			(json_int_t)r->checkins);
 	if (r->last_checkin_at) {
 		care_iso_time(r->last_checkin_at, last, sizeof(last));
+		care_human_time(r->last_checkin_at, human, sizeof(human));
 		json_object_set_new(row, "last_checkin_at", json_string(last));
+		json_object_set_new(row, "last_checkin_when", json_string(human));
 		json_object_set_new(row, "last_mood", json_integer(r->last_mood));
 	} else {
 		json_object_set_new(row, "last_checkin_at", json_null());
@@ -232,11 +236,13 @@ int care_caseload(care *c, const actor *who, json_t **out)
 static int audit_row(void *arg, const store_audit_row *r)
 {
 	json_t *rows = arg;
-	char when[32];
+	char when[32], human[40];
 
 	care_iso_time(r->at, when, sizeof(when));
+	care_human_time(r->at, human, sizeof(human));
 	json_array_append_new(
-		rows, json_pack("{s:s, s:s?, s:s?, s:b, s:s, s:s, s:b, s:s}", "at", when, "who",
+		rows, json_pack("{s:s, s:s, s:s?, s:s?, s:b, s:s, s:s, s:b, s:s}", "at", when, "when",
+				human, "who",
 				r->actor_id ? (r->actor_name ? r->actor_name : "a removed account")
 					    : "someone not signed in",
 				"role", r->actor_role, "self", r->actor_id == r->subject_id,

@@ -64,6 +64,15 @@ void care_iso_time(int64_t t, char *out, size_t len)
 	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+void care_human_time(int64_t t, char *out, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, len, "%a %d %b %Y, %H:%M UTC", &tm);
+}
+
 int care_check_credentials(const char *username, const char *password, const char **why)
 {
 	size_t i, n = username ? strlen(username) : 0;

@@ -10,6 +10,7 @@
 
 #include "kd.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,14 +25,23 @@ static const char *const sqlite_queries[Q_COUNT] = {
 struct db_cur {
 	sqlite3_stmt *st;
 	struct db *c;
-	int first; /* the row fetched by query() not yet handed out */
+	int first;  /* the row fetched by query() not yet handed out */
+	int locked; /* holds writer_lock until done() */
 };
 
 struct db {
 	sqlite3 *h;
+	int in_tx; /* holds writer_lock from begin() to commit/rollback */
 	sqlite3_stmt *stmts[Q_COUNT];
 	struct db_cur curs[Q_COUNT];
 };
+
+/* SQLite lets one writer in at a time and makes the others sleep and
+ * retry (the busy handler), which costs whole milliseconds under load.
+ * Writers of this process queue on a mutex instead and are woken at
+ * once; the busy timeout remains for other processes (kindred user,
+ * backups). */
+static pthread_mutex_t writer_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int sqlite_err(sqlite3 *h, int rc)
 {
@@ -147,16 +157,38 @@ static int sqlite_simple(db *c, const char *sql)
  * deadlock against another writer. */
 static int sqlite_begin(db *c)
 {
-	int rc = sqlite_simple(c, "PRAGMA synchronous = FULL");
+	int rc;
 
-	return rc ? rc : sqlite_simple(c, "BEGIN IMMEDIATE");
+	pthread_mutex_lock(&writer_lock);
+	rc = sqlite_simple(c, "PRAGMA synchronous = FULL");
+	if (rc == 0)
+		rc = sqlite_simple(c, "BEGIN IMMEDIATE");
+	if (rc != 0) {
+		sqlite_simple(c, "PRAGMA synchronous = NORMAL");
+		pthread_mutex_unlock(&writer_lock);
+		return rc;
+	}
+	c->in_tx = 1;
+	return 0;
+}
+
+static void tx_end(db *c)
+{
+	sqlite_simple(c, "PRAGMA synchronous = NORMAL");
+	if (c->in_tx) {
+		c->in_tx = 0;
+		pthread_mutex_unlock(&writer_lock);
+	}
 }
 
 static int sqlite_commit(db *c)
 {
 	int rc = sqlite_simple(c, "COMMIT");
 
-	sqlite_simple(c, "PRAGMA synchronous = NORMAL");
+	/* A failed COMMIT leaves the transaction open; the caller rolls
+	 * back, which releases the lock. */
+	if (rc == 0)
+		tx_end(c);
 	return rc;
 }
 
@@ -164,7 +196,7 @@ static int sqlite_rollback(db *c)
 {
 	int rc = sqlite_simple(c, "ROLLBACK");
 
-	sqlite_simple(c, "PRAGMA synchronous = NORMAL");
+	tx_end(c);
 	return rc;
 }
 
@@ -218,14 +250,20 @@ static int sqlite_query(db *c, int qid, const db_arg *args, int nargs, db_cur **
 		sqlite3_reset(st);
 		return sqlite_err(c->h, rc);
 	}
+	cur = &c->curs[qid];
+	cur->locked = !c->in_tx && !sqlite3_stmt_readonly(st);
+	if (cur->locked)
+		pthread_mutex_lock(&writer_lock);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		int e = sqlite_err(c->h, rc);
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
+		if (cur->locked)
+			pthread_mutex_unlock(&writer_lock);
+		cur->locked = 0;
 		return e;
 	}
-	cur = &c->curs[qid];
 	cur->st = st;
 	cur->c = c;
 	cur->first = rc == SQLITE_ROW ? 1 : -1;
@@ -287,6 +325,10 @@ static void sqlite_done(db_cur *cur)
 		return;
 	sqlite3_reset(cur->st);
 	sqlite3_clear_bindings(cur->st);
+	if (cur->locked) {
+		cur->locked = 0;
+		pthread_mutex_unlock(&writer_lock);
+	}
 }
 
 const db_driver db_sqlite_driver = {

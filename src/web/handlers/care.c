@@ -152,7 +152,7 @@ void h_invitations_new(req *r, reply *out)
 
 void h_invitation_create(req *r, reply *out)
 {
-	char token[44], path[96], when[32];
+	char token[44], path[96], when[32], human[40];
 	int64_t expires = 0;
 	int rc = care_invite(&r->app->care, &r->who, token, &expires);
 
@@ -164,10 +164,12 @@ void h_invitation_create(req *r, reply *out)
 	}
 	snprintf(path, sizeof(path), "/join/%s", token);
 	care_iso_time(expires, when, sizeof(when));
+	care_human_time(expires, human, sizeof(human));
 	/* The link is shown once and never stored in the clear; no
 	 * redirect, so it is not left in the browser's history either. */
 	out->status = 201;
-	out->body = json_pack("{s:s, s:s, s:s}", "token", token, "path", path, "expires_at", when);
+	out->body = json_pack("{s:s, s:s, s:s, s:s}", "token", token, "path", path, "expires_at",
+			      when, "expires_when", human);
 }
 
 void h_audit(req *r, reply *out)
