@@ -10,7 +10,7 @@
     var fields = form.querySelectorAll("textarea, input[type=text]");
     var store = window.localStorage;
     if (!store) return;
-    if (document.getElementById("thanks")) store.removeItem(key);
+    if (document.getElementById("thanks") || document.getElementById("saved")) store.removeItem(key);
     var saved = null;
     try { saved = JSON.parse(store.getItem(key) || "null"); } catch (e) { saved = null; }
     fields.forEach(function (f) {
@@ -32,6 +32,9 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("button[data-print]").forEach(function (b) {
+      b.addEventListener("click", function () { window.print(); });
+    });
     document.querySelectorAll("form[data-autosave]").forEach(autosave);
     fullLinks();
   });

@@ -22,6 +22,7 @@ typedef struct care {
 	store *st;
 	vault *v;
 	json_t *feelings; /* [{code, label}] from data/content/feelings.json */
+	json_t *safety;   /* data/content/safety_plan.json */
 	int64_t invite_ttl; /* seconds an invitation stays valid */
 } care;
 
@@ -71,6 +72,19 @@ int care_checkin_list(care *c, const actor *who, int64_t client_id, int limit, j
 int care_caseload(care *c, const actor *who, json_t **out);
 /* who's own audit trail: {"entries": [...]} */
 int care_audit_list(care *c, const actor *who, int limit, json_t **out);
+
+/* --- safety plans (safety.c) --- */
+
+/* The client's plan, each step with its title, prompt and items:
+ * {"client": {id, name}, "intro", "steps": [{key, title, prompt, example,
+ * items: [..]}], "exists", "updated_at", "updated_when", "updated_by"}.
+ * A client with no plan yet gets the steps with empty items. */
+int care_safety_get(care *c, const actor *who, int64_t client_id, json_t **out);
+/* Replaces the plan from in: each step's key holds an array of strings
+ * (API) or one string with an item per line (form).  Empty items are
+ * dropped; limits come from the content file. */
+int care_safety_save(care *c, const actor *who, int64_t client_id, const json_t *in,
+		     const char **why);
 
 /* Formats t as ISO 8601 UTC into out (at least 21 bytes). */
 void care_iso_time(int64_t t, char *out, size_t len);

@@ -24,26 +24,29 @@ enum {
 	NAME_MAX_LEN = 100,
 };
 
+/* Loads an embedded JSON content file; NULL if missing or malformed. */
+static json_t *content_load(const char *path)
+{
+	const embed_file *f = embed_find(path);
+	json_error_t jerr;
+
+	return f ? json_loadb((const char *)f->data, f->len, 0, &jerr) : NULL;
+}
+
 int care_init(care *c, store *st, vault *v)
 {
-	const embed_file *f = embed_find("data/content/feelings.json");
 	json_t *doc;
-	json_error_t jerr;
 
 	memset(c, 0, sizeof(*c));
 	c->st = st;
 	c->v = v;
 	c->invite_ttl = 7 * 24 * 3600;
-	if (!f)
-		return KD_ENOTFOUND;
-	doc = json_loadb((const char *)f->data, f->len, 0, &jerr);
-	if (!doc)
-		return KD_EINVAL;
+	doc = content_load("data/content/feelings.json");
 	c->feelings = json_incref(json_object_get(doc, "feelings"));
 	json_decref(doc);
-	if (!json_is_array(c->feelings)) {
-		json_decref(c->feelings);
-		c->feelings = NULL;
+	c->safety = content_load("data/content/safety_plan.json");
+	if (!json_is_array(c->feelings) || !json_is_array(json_object_get(c->safety, "steps"))) {
+		care_fini(c);
 		return KD_EINVAL;
 	}
 	return 0;
@@ -52,7 +55,9 @@ int care_init(care *c, store *st, vault *v)
 void care_fini(care *c)
 {
 	json_decref(c->feelings);
+	json_decref(c->safety);
 	c->feelings = NULL;
+	c->safety = NULL;
 }
 
 void care_iso_time(int64_t t, char *out, size_t len)
@@ -115,21 +120,29 @@ static int check_display_name(const char *name, const char **why)
 }
 
 /* Creates the account inside the caller's transaction. */
-static int user_create_tx(care *c, const char *role, const char *username,
-			  const char *display_name, const char *password, int64_t *id,
-			  const char **why)
+/* Checks a new account and hashes its password, before any transaction:
+ * Argon2id takes a tenth of a second and must not hold the write lock. */
+static int account_prepare(const char *username, const char *display_name,
+			   const char *password, char hash[128], const char **why)
 {
-	char hash[128];
-	unsigned char *key = NULL;
-	size_t key_len = 0;
 	int rc;
 
 	if ((rc = care_check_credentials(username, password, why)) != 0)
 		return rc;
 	if ((rc = check_display_name(display_name, why)) != 0)
 		return rc;
-	if ((rc = vault_password_hash(password, hash)) != 0)
-		return rc;
+	return vault_password_hash(password, hash);
+}
+
+/* Creates the prepared account inside the caller's transaction. */
+static int user_create_tx(care *c, const char *role, const char *username,
+			  const char *display_name, const char *hash, int64_t *id,
+			  const char **why)
+{
+	unsigned char *key = NULL;
+	size_t key_len = 0;
+	int rc;
+
 	rc = store_user_add(c->st, role, username, display_name, hash, (int64_t)time(NULL), id);
 	if (rc == KD_EEXIST)
 		*why = "That username is taken; please choose another.";
@@ -147,11 +160,14 @@ int care_user_create(care *c, const char *role, const char *username,
 		     const char *display_name, const char *password, int64_t *id,
 		     const char **why)
 {
+	char hash[128];
 	int rc;
 
+	if ((rc = account_prepare(username, display_name, password, hash, why)) != 0)
+		return rc;
 	if ((rc = store_begin(c->st)) != 0)
 		return rc;
-	rc = user_create_tx(c, role, username, display_name, password, id, why);
+	rc = user_create_tx(c, role, username, display_name, hash, id, why);
 	if (rc == 0)
 		return store_commit(c->st);
 	store_rollback(c->st);
@@ -170,9 +186,16 @@ int care_needs_setup(care *c)
 int care_setup(care *c, const char *username, const char *display_name, const char *password,
 	       int64_t *id, const char **why)
 {
+	char pw_hash[128];
 	int64_t n = 0;
 	int rc;
 
+	if (!care_needs_setup(c)) {
+		*why = "kindred is already set up; please sign in.";
+		return KD_EEXIST;
+	}
+	if ((rc = account_prepare(username, display_name, password, pw_hash, why)) != 0)
+		return rc;
 	/* The count and the insert share one write transaction, so two
 	 * people racing through setup cannot both become administrator. */
 	if ((rc = store_begin(c->st)) != 0)
@@ -184,7 +207,7 @@ int care_setup(care *c, const char *username, const char *display_name, const ch
 		rc = KD_EEXIST;
 		goto fail;
 	}
-	if ((rc = user_create_tx(c, "admin", username, display_name, password, id, why)) != 0)
+	if ((rc = user_create_tx(c, "admin", username, display_name, pw_hash, id, why)) != 0)
 		goto fail;
 	return store_commit(c->st);
 fail:
@@ -202,13 +225,16 @@ int care_login(care *c, const char *username, const char *password, const char *
 
 	snprintf(ukey, sizeof(ukey), "user:%.64s", username ? username : "");
 	snprintf(akey, sizeof(akey), "addr:%.64s", addr ? addr : "");
-	if ((rc = store_throttle_get(c->st, ukey, now, THROTTLE_WINDOW, &fails)) != 0)
+	/* Count this attempt before the slow check, so attempts running in
+	 * parallel cannot all pass a check made before any of them failed;
+	 * a success takes its count back below. */
+	if ((rc = store_throttle_fail(c->st, ukey, now, THROTTLE_WINDOW, &fails)) != 0)
 		return rc;
-	if (fails >= THROTTLE_USER)
+	if (fails > THROTTLE_USER)
 		return KD_ETHROTTLED;
-	if ((rc = store_throttle_get(c->st, akey, now, THROTTLE_WINDOW, &fails)) != 0)
+	if ((rc = store_throttle_fail(c->st, akey, now, THROTTLE_WINDOW, &fails)) != 0)
 		return rc;
-	if (fails >= THROTTLE_ADDR)
+	if (fails > THROTTLE_ADDR)
 		return KD_ETHROTTLED;
 
 	rc = store_user_by_name(c->st, username ? username : "", &u);
@@ -222,14 +248,11 @@ int care_login(care *c, const char *username, const char *password, const char *
 		if (rc == 0 && u.disabled)
 			rc = KD_EAUTH;
 	}
-	if (rc == KD_EAUTH) {
-		store_throttle_fail(c->st, ukey, now, THROTTLE_WINDOW, &fails);
-		store_throttle_fail(c->st, akey, now, THROTTLE_WINDOW, &fails);
-		goto done;
-	}
+	/* A failure stays counted (it was counted above). */
 	if (rc != 0)
 		goto done;
 	store_throttle_clear(c->st, ukey);
+	store_throttle_forgive(c->st, akey);
 	who->id = u.id;
 	snprintf(who->role, sizeof(who->role), "%s", u.role);
 done:
@@ -281,16 +304,23 @@ int care_invite_accept(care *c, const char *token, const char *username,
 		       const char **why)
 {
 	unsigned char hash[32];
+	char pw_hash[128];
 	int64_t now = (int64_t)time(NULL), clinician = 0;
 	char role[16];
 	int rc;
 
 	vault_token_hash(token, hash);
+	/* A dead link is said first; the password is hashed outside the
+	 * transaction, which then checks the link again. */
+	if ((rc = store_invite_check(c->st, hash, now)) != 0)
+		return rc;
+	if ((rc = account_prepare(username, display_name, password, pw_hash, why)) != 0)
+		return rc;
 	if ((rc = store_begin(c->st)) != 0)
 		return rc;
 	if ((rc = store_invite_check(c->st, hash, now)) != 0)
 		goto fail;
-	if ((rc = user_create_tx(c, "client", username, display_name, password, id, why)) != 0)
+	if ((rc = user_create_tx(c, "client", username, display_name, pw_hash, id, why)) != 0)
 		goto fail;
 	if ((rc = store_invite_take(c->st, hash, now, *id, &clinician, role)) != 0)
 		goto fail;

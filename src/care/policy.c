@@ -19,6 +19,7 @@ const char *policy_resource_name(policy_resource res)
 	case RES_INVITATION: return "invitation";
 	case RES_PROFILE: return "profile";
 	case RES_USERS: return "users";
+	case RES_SAFETY_PLAN: return "safety plan";
 	}
 	return "unknown";
 }
@@ -39,6 +40,22 @@ static int has_caseload(const actor *who)
 	return is_role(who, "clinician") || is_role(who, "admin");
 }
 
+/* 1 if who carries subject on their caseload, 0 if not, <0 on error;
+ * *reason is set when it answers 1 or fails. */
+static int clinician_of(store *s, const actor *who, int64_t subject, const char **reason)
+{
+	int linked;
+
+	if (!has_caseload(who))
+		return 0;
+	linked = store_is_clinician_of(s, who->id, subject);
+	if (linked < 0)
+		*reason = "could not check caseload";
+	else if (linked)
+		*reason = "clinician of this client";
+	return linked;
+}
+
 /* Decides without side effects; *reason names the rule that answered. */
 static int decide(store *s, const actor *who, policy_action action, policy_resource res,
 		  int64_t subject, const char **reason)
@@ -56,18 +73,19 @@ static int decide(store *s, const actor *who, policy_action action, policy_resou
 			*reason = "own data";
 			return 0;
 		}
-		if (action == POLICY_READ && has_caseload(who)) {
-			linked = store_is_clinician_of(s, who->id, subject);
-			if (linked < 0) {
-				*reason = "could not check caseload";
-				return linked;
-			}
-			if (linked) {
-				*reason = "clinician of this client";
-				return 0;
-			}
-		}
+		if (action == POLICY_READ && (linked = clinician_of(s, who, subject, reason)) != 0)
+			return linked > 0 ? 0 : linked;
 		*reason = action == POLICY_READ ? "not their data" : "only the client records check-ins";
+		return KD_ENOTFOUND;
+	case RES_SAFETY_PLAN:
+		/* Written alone or together with their clinician. */
+		if (own && is_role(who, "client")) {
+			*reason = "own data";
+			return 0;
+		}
+		if ((linked = clinician_of(s, who, subject, reason)) != 0)
+			return linked > 0 ? 0 : linked;
+		*reason = "not their data";
 		return KD_ENOTFOUND;
 	case RES_AUDIT:
 	case RES_PROFILE:

@@ -30,6 +30,7 @@ typedef enum policy_resource {
 	RES_INVITATION, /* inviting a client onto one's caseload */
 	RES_PROFILE,    /* a person's account details */
 	RES_USERS,      /* the list of accounts (administration) */
+	RES_SAFETY_PLAN, /* a client's safety plan */
 } policy_resource;
 
 /* Decides and audits.  Returns 0 if allowed; KD_EAUTH if the actor must

@@ -88,6 +88,9 @@ static int sqlite_open(const char *location, db **out, char **err)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(c->h, 1);
+	/* Before any other statement: even the pragmas below can meet a
+	 * lock held by another connection, and must wait for it. */
+	sqlite3_busy_timeout(c->h, 10000);
 	if (sqlite3_exec(c->h, setup, NULL, NULL, &msg) != SQLITE_OK) {
 		if (err)
 			*err = kd_xstrdup(msg ? msg : "cannot configure database");

@@ -56,5 +56,12 @@ Q(THROTTLE_FAIL, "INSERT INTO throttle (key, window_start, failures) VALUES ($1,
 		 "RETURNING failures")
 Q(THROTTLE_GET, "SELECT failures FROM throttle WHERE key = $1 AND window_start > $2 - $3")
 Q(THROTTLE_CLEAR, "DELETE FROM throttle WHERE key = $1")
+Q(THROTTLE_FORGIVE, "UPDATE throttle SET failures = CASE WHEN failures > 0 "
+		    "THEN failures - 1 ELSE 0 END WHERE key = $1")
 Q(MIGRATION_VERSION, "SELECT coalesce(max(version), 0) FROM schema_migrations")
 Q(MIGRATION_DONE, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+Q(SAFETY_GET, "SELECT p.body, p.updated_at, p.updated_by, u.display_name FROM safety_plans p "
+	      "LEFT JOIN users u ON u.id = p.updated_by WHERE p.client_id = $1")
+Q(SAFETY_PUT, "INSERT INTO safety_plans (client_id, body, updated_at, updated_by) "
+	      "VALUES ($1, $2, $3, $4) ON CONFLICT (client_id) DO UPDATE SET "
+	      "body = excluded.body, updated_at = excluded.updated_at, updated_by = excluded.updated_by")

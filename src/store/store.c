@@ -641,6 +641,58 @@ int store_checkin_each(store *s, int64_t client_id, int limit,
 	return rc;
 }
 
+/* --- safety plans --- */
+
+void store_safety_plan_clear(store_safety_plan *p)
+{
+	if (!p)
+		return;
+	free(p->body);
+	free(p->updated_by_name);
+	memset(p, 0, sizeof(*p));
+}
+
+int store_safety_plan_get(store *s, int64_t client_id, store_safety_plan *p)
+{
+	db_arg a[] = {DB_I(client_id)};
+	db *c = conn_db(s);
+	db_cur *cur;
+	const void *b;
+	const char *t;
+	size_t len;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	if (!c)
+		return KD_EDB;
+	if ((rc = s->drv->query(c, Q_SAFETY_GET, a, 1, &cur)) != 0)
+		return rc;
+	rc = s->drv->step(cur);
+	if (rc == 1) {
+		b = s->drv->col_blob(cur, 0, &len);
+		p->body = kd_xmalloc(len);
+		memcpy(p->body, b, len);
+		p->body_len = len;
+		p->updated_at = s->drv->col_int(cur, 1);
+		p->updated_by = s->drv->col_null(cur, 2) ? 0 : s->drv->col_int(cur, 2);
+		t = s->drv->col_text(cur, 3);
+		p->updated_by_name = t ? kd_xstrdup(t) : NULL;
+		rc = 0;
+	} else if (rc == 0) {
+		rc = KD_ENOTFOUND;
+	}
+	s->drv->done(cur);
+	return rc;
+}
+
+int store_safety_plan_put(store *s, int64_t client_id, const unsigned char *body, size_t len,
+			  int64_t now, int64_t updated_by)
+{
+	db_arg a[] = {DB_I(client_id), DB_B(body, len), DB_I(now), DB_I(updated_by)};
+
+	return run(s, Q_SAFETY_PUT, a, 4, NULL);
+}
+
 /* --- audit trail --- */
 
 int store_audit_add(store *s, int64_t at, int64_t actor_id, int64_t subject_id,
@@ -722,4 +774,11 @@ int store_throttle_clear(store *s, const char *key)
 	db_arg a[] = {DB_T(key)};
 
 	return run(s, Q_THROTTLE_CLEAR, a, 1, NULL);
+}
+
+int store_throttle_forgive(store *s, const char *key)
+{
+	db_arg a[] = {DB_T(key)};
+
+	return run(s, Q_THROTTLE_FORGIVE, a, 1, NULL);
 }

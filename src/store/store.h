@@ -129,6 +129,23 @@ int store_checkin_set_note(store *s, int64_t id, const unsigned char *sealed, si
 int store_checkin_each(store *s, int64_t client_id, int limit,
 		       int (*fn)(void *arg, const store_checkin *c), void *arg);
 
+/* --- safety plans --- */
+
+typedef struct store_safety_plan {
+	unsigned char *body; /* sealed */
+	size_t body_len;
+	int64_t updated_at;
+	int64_t updated_by;
+	char *updated_by_name; /* NULL if that account is gone */
+} store_safety_plan;
+
+void store_safety_plan_clear(store_safety_plan *p);
+/* KD_ENOTFOUND if the client has no plan yet. */
+int store_safety_plan_get(store *s, int64_t client_id, store_safety_plan *p);
+/* Creates or replaces the client's plan. */
+int store_safety_plan_put(store *s, int64_t client_id, const unsigned char *body, size_t len,
+			  int64_t now, int64_t updated_by);
+
 /* --- audit trail --- */
 
 typedef struct store_audit_row {
@@ -162,5 +179,8 @@ int store_throttle_fail(store *s, const char *key, int64_t now, int64_t window,
 int store_throttle_get(store *s, const char *key, int64_t now, int64_t window,
 		       int *failures);
 int store_throttle_clear(store *s, const char *key);
+/* Takes one failure back from key's count (an attempt counted before
+ * it was known to succeed). */
+int store_throttle_forgive(store *s, const char *key);
 
 #endif

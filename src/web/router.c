@@ -32,6 +32,11 @@ const route routes[] = {
 	{"GET", "/clients", h_caseload, HA},
 	{"GET", "/clients/{id}/checkins", h_client_checkins, HA},
 	{"GET", "/audit", h_audit, HA},
+	{"GET", "/safety-plan", h_safety, HA},
+	{"POST", "/safety-plan", h_safety_save, HA},
+	{"GET", "/safety-plan/download", h_safety_download, ROUTE_HTML},
+	{"GET", "/clients/{id}/safety-plan", h_client_safety, HA},
+	{"POST", "/clients/{id}/safety-plan", h_client_safety_save, HA},
 };
 
 const size_t routes_count = sizeof(routes) / sizeof(routes[0]);

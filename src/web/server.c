@@ -306,7 +306,20 @@ static enum MHD_Result queue(struct MHD_Connection *c, req *r, reply *out, const
 	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	MHD_add_response_header(resp, "Content-Type", ctype);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	add_security_headers(resp, r->app->cfg.secure_cookies);
+	if (out->download && status == 200) {
+		char disp[160];
+		/* A page to keep offline carries its style inside and runs no
+		 * script at all. */
+		snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", out->download);
+		MHD_add_response_header(resp, "Content-Disposition", disp);
+		MHD_add_response_header(resp, "Content-Security-Policy",
+					"default-src 'none'; style-src 'unsafe-inline'; "
+					"frame-ancestors 'none'");
+		MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+		MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	} else {
+		add_security_headers(resp, r->app->cfg.secure_cookies);
+	}
 	if (status == 303)
 		MHD_add_response_header(resp, "Location", out->location);
 	for (i = 0; i < REPLY_MAX_COOKIES; i++)

@@ -61,6 +61,7 @@ typedef struct reply {
 	const char *title;      /* page title (static string) */
 	char *location;         /* HTML: redirect here (303) after success; owned */
 	char *cookies[REPLY_MAX_COOKIES]; /* Set-Cookie values; owned */
+	const char *download;   /* a self-contained page saved as this file name */
 } reply;
 
 typedef void (*handler_fn)(req *r, reply *out);
@@ -136,6 +137,11 @@ void h_checkin_create(req *r, reply *out);
 void h_client_checkins(req *r, reply *out);
 void h_caseload(req *r, reply *out);
 void h_audit(req *r, reply *out);
+void h_safety(req *r, reply *out);
+void h_safety_save(req *r, reply *out);
+void h_client_safety(req *r, reply *out);
+void h_client_safety_save(req *r, reply *out);
+void h_safety_download(req *r, reply *out);
 
 /* --- the server (server.c) --- */
 

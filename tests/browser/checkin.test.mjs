@@ -98,3 +98,34 @@ test("the clinician sees the client's check-in on a desktop screen", async () =>
   await page.screenshot({ path: `${SHOTS}/client-desktop.png`, fullPage: true });
   await context.close();
 });
+
+test("Help now opens from three different pages, and the safety plan page is accessible", async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  await page.goto(srv.base + "/login");
+  await page.getByLabel("Username").fill("sam");
+  await page.getByLabel("Password").fill(PW);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(/\/checkins/);
+
+  await page.goto(srv.base + "/safety-plan");
+  await axe(page, "safety plan (empty)");
+  await page.getByLabel("My reasons for living").fill("My dog, Biscuit\nThe sea in summer");
+  await page.getByLabel("Things I can do on my own").fill("Walk round the park");
+  await page.getByRole("button", { name: "Save the plan" }).click();
+  await page.waitForURL(/saved=1/);
+  assert.match(await page.locator("main").innerText(), /My dog, Biscuit/);
+  await axe(page, "safety plan (saved)");
+  await page.screenshot({ path: `${SHOTS}/safety-plan-phone.png`, fullPage: true });
+
+  for (const from of ["/checkins", "/safety-plan", "/audit"]) {
+    await page.goto(srv.base + from);
+    await page.getByRole("link", { name: "Help now" }).first().click();
+    await page.waitForURL(/\/help$/);
+    const text = await page.locator("main").innerText();
+    assert.match(text, /Samaritans/, `help from ${from}`);
+    assert.match(text, /My dog, Biscuit/, `own plan on help from ${from}`);
+  }
+  await axe(page, "help with plan");
+  await context.close();
+});

@@ -20,6 +20,7 @@
 #include "store/store.h"
 #include "vault/vault.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -795,6 +796,164 @@ static void test_access_and_audit(void **state)
 	assert_null(out);
 }
 
+/* --- races: several requests at once --- */
+
+typedef struct race {
+	fx *f;
+	pthread_barrier_t *bar;
+	const char *token;
+	char name[24];
+	int rc;
+	int64_t id;
+} race;
+
+/* Opens the thread's connection before the barrier, so the race is
+ * about the care logic and not about opening connections. */
+static int race_warm(race *r)
+{
+	int64_t n = 0;
+	int rc = store_user_count(r->f->s, &n);
+
+	pthread_barrier_wait(r->bar);
+	return rc;
+}
+
+static void *setup_thread(void *p)
+{
+	race *r = p;
+	const char *why = NULL;
+
+	if ((r->rc = race_warm(r)) != 0)
+		return NULL;
+	r->rc = care_setup(&r->f->c, r->name, "First", pw, &r->id, &why);
+	return NULL;
+}
+
+static void *accept_thread(void *p)
+{
+	race *r = p;
+	const char *why = NULL;
+
+	if ((r->rc = race_warm(r)) != 0)
+		return NULL;
+	r->rc = care_invite_accept(&r->f->c, r->token, r->name, "Joiner", pw, &r->id, &why);
+	return NULL;
+}
+
+static void *login_thread(void *p)
+{
+	race *r = p;
+	actor who;
+
+	if ((r->rc = race_warm(r)) != 0)
+		return NULL;
+	r->rc = care_login(&r->f->c, "lou", "wrong password!", "10.0.0.1", &who);
+	return NULL;
+}
+
+enum { RACERS = 3, LOGIN_RACERS = 8 };
+
+static int run_race(fx *f, void *(*fn)(void *), race *rs, int n, const char *token)
+{
+	pthread_t th[LOGIN_RACERS];
+	pthread_barrier_t bar;
+	int i;
+
+	assert_true(n <= LOGIN_RACERS);
+	assert_int_equal(pthread_barrier_init(&bar, NULL, (unsigned)n), 0);
+	for (i = 0; i < n; i++) {
+		rs[i].f = f;
+		rs[i].bar = &bar;
+		rs[i].token = token;
+		snprintf(rs[i].name, sizeof(rs[i].name), "racer%d", i);
+		rs[i].rc = 99;
+		rs[i].id = 0;
+		assert_int_equal(pthread_create(&th[i], NULL, fn, &rs[i]), 0);
+	}
+	for (i = 0; i < n; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	pthread_barrier_destroy(&bar);
+	return 0;
+}
+
+/* Only one of several people racing through setup becomes admin. */
+static void test_setup_race(void **state)
+{
+	fx *f = *state;
+	race rs[RACERS];
+	int i, won = 0;
+	int64_t n = 0;
+
+	run_race(f, setup_thread, rs, RACERS, NULL);
+	for (i = 0; i < RACERS; i++) {
+		if (rs[i].rc == 0)
+			won++;
+		else
+			assert_int_equal(rs[i].rc, KD_EEXIST);
+	}
+	assert_int_equal(won, 1);
+	assert_int_equal(store_user_count(f->s, &n), 0);
+	assert_int_equal(n, 1);
+}
+
+/* One invitation, several people accepting it at once: one account. */
+static void test_accept_race(void **state)
+{
+	fx *f = *state;
+	actor clin = quick_user(f, "clinician", "kim", "Kim");
+	char token[44];
+	int64_t exp = 0;
+	race rs[RACERS];
+	int i, won = 0;
+
+	assert_int_equal(care_invite(&f->c, &clin, token, &exp), 0);
+	run_race(f, accept_thread, rs, RACERS, token);
+	for (i = 0; i < RACERS; i++) {
+		if (rs[i].rc == 0) {
+			won++;
+			assert_int_equal(store_is_clinician_of(f->s, clin.id, rs[i].id), 1);
+		} else {
+			assert_int_equal(rs[i].rc, KD_EUSED);
+		}
+	}
+	assert_int_equal(won, 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM users WHERE role = 'client'"), 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM care_links"), 1);
+}
+
+/*
+ * Regression (fixed): care_login reads
+ * the failure count, then spends a tenth of a second on Argon2id, and
+ * only then records the failure.  Attempts that arrive together all
+ * read the count before any of them has failed, so with N worker
+ * threads an attacker gets about 4 + N guesses per username (and per
+ * address) in each window instead of 5.  Measured: 12 simultaneous
+ * wrong passwords, 12 verified, none throttled.  Fix: count the attempt
+ * before verifying (store_throttle_fail, throttled if the count is over
+ * the limit), clear the username's count on success and take the
+ * address's one back (a new store_throttle_forgive).
+ */
+static void test_login_throttle_race(void **state)
+{
+	fx *f = *state;
+	const char *why = NULL;
+	int64_t id = 0;
+	race rs[LOGIN_RACERS];
+	int i, verified = 0;
+
+	assert_int_equal(care_user_create(&f->c, "client", "lou", "Lou", pw, &id, &why), 0);
+	run_race(f, login_thread, rs, LOGIN_RACERS, NULL);
+	for (i = 0; i < LOGIN_RACERS; i++) {
+		if (rs[i].rc == KD_EAUTH)
+			verified++;
+		else
+			assert_int_equal(rs[i].rc, KD_ETHROTTLED);
+	}
+	if (verified > 5)
+		fail_msg("%d of %d simultaneous wrong passwords were checked; the limit is 5",
+			 verified, LOGIN_RACERS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -808,6 +967,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_checkin_tamper, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checkin_atomic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_access_and_audit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_setup_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_accept_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_throttle_race, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -218,6 +218,7 @@ static int compare(const route *table, size_t n, const doc *d, const char *what)
 			}
 		}
 	}
+	fflush(stdout);
 	return missing;
 }
 

@@ -215,6 +215,7 @@ static void test_names(void **state)
 	assert_string_equal(policy_resource_name(RES_INVITATION), "invitation");
 	assert_string_equal(policy_resource_name(RES_PROFILE), "profile");
 	assert_string_equal(policy_resource_name(RES_USERS), "users");
+	assert_string_equal(policy_resource_name(RES_SAFETY_PLAN), "safety plan");
 	assert_string_equal(policy_resource_name((policy_resource)99), "unknown");
 }
 
@@ -223,7 +224,7 @@ static void test_anonymous(void **state)
 	fx *f = *state;
 	policy_resource r;
 
-	for (r = RES_CHECKINS; r <= RES_USERS; r++) {
+	for (r = RES_CHECKINS; r <= RES_SAFETY_PLAN; r++) {
 		assert_string_equal(CHECK(f->anon, POLICY_READ, r, f->c1.id, KD_EAUTH),
 				    "not signed in");
 		CHECK(f->anon, POLICY_WRITE, r, f->c1.id, KD_EAUTH);
@@ -352,6 +353,38 @@ static void test_users(void **state)
 	CHECK(f->adm, POLICY_READ, (policy_resource)99, f->adm.id, KD_EFORBIDDEN);
 }
 
+/* A safety plan is the client's, written alone or with their clinician. */
+static void test_safety_plan(void **state)
+{
+	fx *f = *state;
+	const actor *nobody[4];
+	size_t i;
+
+	assert_string_equal(CHECK(f->c1, POLICY_READ, RES_SAFETY_PLAN, f->c1.id, 0), "own data");
+	CHECK(f->c1, POLICY_WRITE, RES_SAFETY_PLAN, f->c1.id, 0);
+	assert_string_equal(CHECK(f->k1, POLICY_READ, RES_SAFETY_PLAN, f->c1.id, 0),
+			    "clinician of this client");
+	assert_string_equal(CHECK(f->k1, POLICY_WRITE, RES_SAFETY_PLAN, f->c1.id, 0),
+			    "clinician of this client");
+	CHECK(f->adm, POLICY_READ, RES_SAFETY_PLAN, f->c1.id, 0);
+	CHECK(f->adm, POLICY_WRITE, RES_SAFETY_PLAN, f->c1.id, 0);
+
+	nobody[0] = &f->c2;
+	nobody[1] = &f->k2;
+	nobody[2] = &f->adm2;
+	nobody[3] = &f->sup; /* linked, but a supporter carries no caseload */
+	for (i = 0; i < KD_ARRAY_LEN(nobody); i++) {
+		assert_string_equal(CHECK(*nobody[i], POLICY_READ, RES_SAFETY_PLAN, f->c1.id,
+					  KD_ENOTFOUND),
+				    "not their data");
+		CHECK(*nobody[i], POLICY_WRITE, RES_SAFETY_PLAN, f->c1.id, KD_ENOTFOUND);
+	}
+	/* Only clients have one of their own. */
+	CHECK(f->k1, POLICY_WRITE, RES_SAFETY_PLAN, f->k1.id, KD_ENOTFOUND);
+	CHECK(f->sup, POLICY_READ, RES_SAFETY_PLAN, f->sup.id, KD_ENOTFOUND);
+	CHECK(f->k1, POLICY_READ, RES_SAFETY_PLAN, f->c2.id, KD_ENOTFOUND);
+}
+
 /* If the decision cannot be recorded, nothing is allowed. */
 static void test_audit_failure_denies(void **state)
 {
@@ -405,6 +438,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_own_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_caseload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_users, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_safety_plan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_failure_denies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inside_transaction, setup, teardown),
 	};

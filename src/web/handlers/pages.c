@@ -42,7 +42,18 @@ void h_home(req *r, reply *out)
 
 void h_help(req *r, reply *out)
 {
+	json_t *plan = NULL;
+
 	out->tpl = "help.html";
 	out->title = "Help now";
 	out->body = json_deep_copy(r->app->crisis);
+	/* A client in distress sees their own plan beside the lines; if it
+	 * cannot be read, the lines alone still show. */
+	if (strcmp(r->who.role, "client") == 0 &&
+	    care_safety_get(&r->app->care, &r->who, r->who.id, &plan) == 0) {
+		if (json_is_true(json_object_get(plan, "exists")))
+			json_object_set_new(out->body, "plan", plan);
+		else
+			json_decref(plan);
+	}
 }
