@@ -16,6 +16,7 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_CONFIG = 3 };
 /* argv[0] is the command name ("serve"); returns an exit code above. */
 int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 

@@ -35,6 +35,13 @@ static const command commands[] = {
 	 "\n"
 	 "ROLE is client, clinician, supporter or admin.  The password is read\n"
 	 "from standard input (one line), so it does not appear in the process list.\n"},
+	{"backup", cmd_backup, "copy the database consistently while kindred runs",
+	 "usage: kindred backup FILE [--data-dir DIR] [--database LOCATION]\n"
+	 "\n"
+	 "Writes a consistent copy of the SQLite database to FILE (a new file, mode\n"
+	 "0600) while kindred keeps serving.  The master key is not included: back up\n"
+	 "DIR/master.key separately.  To restore, stop kindred and put the copy in\n"
+	 "place of DIR/kindred.db (removing kindred.db-wal and kindred.db-shm).\n"},
 };
 
 static void usage(FILE *f)

@@ -183,4 +183,11 @@ int store_throttle_clear(store *s, const char *key);
  * it was known to succeed). */
 int store_throttle_forgive(store *s, const char *key);
 
+/* --- backups (backup_sqlite.c) --- */
+
+/* Copies the SQLite database at location (a path or sqlite:PATH) to dest,
+ * a new file (mode 0600; KD_EEXIST if it exists), consistently, while the
+ * database stays in use.  *err gets a malloc'd message on failure. */
+int store_backup_sqlite(const char *location, const char *dest, char **err);
+
 #endif

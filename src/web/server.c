@@ -580,7 +580,7 @@ int server_run(app *a)
 			     MHD_OPTION_THREAD_POOL_SIZE, threads,
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
 			     MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
 			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 			     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,

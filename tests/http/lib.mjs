@@ -8,8 +8,10 @@ import { join } from "node:path";
 
 export const BIN = process.env.KINDRED_BIN || "build/kindred";
 
-export async function startServer(extraArgs = []) {
-  const dir = mkdtempSync(join(tmpdir(), "kindred-http-"));
+// Starts a server on a fresh data directory, or on opts.dir (kept on stop
+// when opts.keep is true).
+export async function startServer(extraArgs = [], opts = {}) {
+  const dir = opts.dir || mkdtempSync(join(tmpdir(), "kindred-http-"));
   const child = spawn(BIN, ["serve", "--port", "0", "--data-dir", dir, ...extraArgs], {
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -29,13 +31,20 @@ export async function startServer(extraArgs = []) {
     base, dir, child,
     stderr: () => stderr,
     alive: () => child.exitCode === null && child.signalCode === null,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const done = new Promise((r) => child.on("exit", r));
+        child.kill("SIGKILL");
+        await done;
+      }
+    },
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const done = new Promise((r) => child.on("exit", r));
         child.kill("SIGTERM");
         await done;
       }
-      rmSync(dir, { recursive: true, force: true });
+      if (!opts.keep) rmSync(dir, { recursive: true, force: true });
       // Under `make asan` a sanitizer report in the server is a failure.
       const report = stderr.match(/(ERROR: (Address|Leak)Sanitizer|runtime error:).*/);
       if (report) throw new Error("sanitizer report from the server: " + report[0]);
