@@ -15,7 +15,8 @@
  *     cue names its own subject ("kill myself", "without me");
  *   - it is recovered history: its sentence holds a "past" marker ("years
  *     ago", "used to") and the text says the person is better ("recovery")
- *     without saying it came back ("relapse");
+ *     without saying it came back ("relapse"), or its own clause says so
+ *     ("three years clean from self-harm");
  *   - a helper asks about it (a question in a helper's turn).
  * A surviving self_harm or ideation cue with a plan, means or time
  * ("modifier" rows) within two sentences becomes imminent.
@@ -212,6 +213,9 @@ int risk_read(kd_analyzer *a, kd_speaker sp, kd_risk *out)
 			if (c2 == RC_BLOCK && overlaps(m, b))
 				blocked = 1;
 			else if (c2 == RC_PAST && recovered && !relapse && t->tok[b->first].sent == k->sent)
+				blocked = 1;
+			else if (c2 == RC_RECOVERY && !relapse && !overlaps(m, b) &&
+				 t->tok[b->first].clause == k->clause)
 				blocked = 1;
 		}
 		if (blocked)
