@@ -68,7 +68,7 @@ static int cue_row(void *vctx, tsv_row *row)
 	r->label = (uint16_t)label;
 	r->weight = w;
 	r->at_start = row->nfield > 3 && strstr(row->field[3], "start") != NULL;
-	if (!(r->name = engine_strdup(e, row->field[2])))
+	if (!(r->name = engine_cue_name(e, row->field[2])))
 		return KD_ENGINE_ENOMEM;
 	rc = lex_add(&e->cues, row->field[2], (uint32_t)e->n_cues, c->scratch, c->st, &e->wc);
 	if (rc == KD_ENGINE_EDATA)

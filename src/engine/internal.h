@@ -262,6 +262,9 @@ uint32_t wclass_get(const kd_wclass *wc, uint64_t h);
 void wclass_free(kd_wclass *wc);
 /* Copies s into the engine's string pool; NULL on out of memory. */
 const char *engine_strdup(kd_engine *e, const char *s);
+/* A short readable name for a lexicon row: its first pattern with the
+ * first alternative of each word ("want to die"); owned by e. */
+const char *engine_cue_name(kd_engine *e, const char *pattern);
 /* Writes "name:line: msg" into the caller's error buffer, if any. */
 void engine_error(const kd_engine_data *d, const char *name, size_t line, const char *msg);
 /* Grows *p (of *cap elements of size sz) to hold need; 0 or ENOMEM. */

@@ -433,6 +433,36 @@ const char *engine_strdup(kd_engine *e, const char *s)
 	return c;
 }
 
+const char *engine_cue_name(kd_engine *e, const char *pattern)
+{
+	char name[256];
+	size_t n = 0;
+	const char *p = pattern;
+	int skip = 0, start = 1;
+
+	/* the first pattern, first alternative of each word: a readable name */
+	for (; *p && *p != ';' && n + 4 < sizeof(name); p++) {
+		if (*p == ' ') {
+			skip = 0;
+			start = 1;
+			name[n++] = ' ';
+		} else if (*p == '|') {
+			skip = 1;
+		} else if (!skip && !(start && *p == '=')) {
+			if (*p >= '0' && *p <= '9' && n > 0 && name[n - 1] == '.')
+				continue; /* the N of a gap "*N" */
+			name[n++] = *p == '*' ? '.' : *p;
+			if (*p == '*') {
+				name[n++] = '.';
+				name[n++] = '.';
+			}
+			start = 0;
+		}
+	}
+	name[n] = '\0';
+	return engine_strdup(e, name);
+}
+
 void engine_error(const kd_engine_data *d, const char *name, size_t line, const char *msg)
 {
 	if (d && d->errbuf && d->errlen)

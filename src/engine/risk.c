@@ -83,7 +83,7 @@ static int risk_row(void *vctx, tsv_row *row)
 	memset(r, 0, sizeof(*r));
 	r->cat = cat;
 	r->noneg = row->nfield > 2 && strstr(row->field[2], "noneg") != NULL;
-	if (!(r->name = engine_strdup(e, row->field[1])))
+	if (!(r->name = engine_cue_name(e, row->field[1])))
 		return KD_ENGINE_ENOMEM;
 	rc = lex_add(&e->risk, row->field[1], (uint32_t)e->n_risk, c->scratch, c->st, &e->wc);
 	if (rc == KD_ENGINE_EDATA)
@@ -253,7 +253,8 @@ int risk_read(kd_analyzer *a, kd_speaker sp, kd_risk *out)
 		if (nmod > 0)
 			level = KD_RISK_IMMINENT;
 	}
-	qsort(a->ev, a->nev, sizeof(kd_evidence), ev_cmp);
+	if (a->nev > 1)
+		qsort(a->ev, a->nev, sizeof(kd_evidence), ev_cmp);
 	out->level = level;
 	out->evidence = a->ev;
 	out->n_evidence = a->nev;

@@ -98,7 +98,8 @@ int stigma_read(kd_analyzer *a, const kd_stigma_hit **hits, size_t *n)
 	*n = 0;
 	if ((rc = lex_scan(&e->stigma, t, lm)) != 0)
 		goto done;
-	qsort(lm->m, lm->n, sizeof(lex_match), match_cmp);
+	if (lm->n > 1)
+		qsort(lm->m, lm->n, sizeof(lex_match), match_cmp);
 	for (i = 0; i < lm->n; i++) {
 		const lex_match *m = &lm->m[i];
 		const stigma_rule *r = &e->stigma_rules[m->rule];
