@@ -145,15 +145,8 @@ static void write_result(buf *out, const char *id, size_t idlen, const kd_input 
 		buf_putc(out, '[');
 		for (i = 0; i < r->n_stigma; i++) {
 			const kd_stigma_hit *h = &r->stigma[i];
-			buf_printf(out, "%s{\"start\":%zu,\"end\":%zu,\"text\":", i ? "," : "", h->start,
-				   h->end);
-			cli_json_str(out, in->text + h->start, h->end - h->start);
-			buf_puts(out, ",\"term\":");
-			cli_json_str(out, h->term, strlen(h->term));
-			buf_puts(out, ",\"suggestion\":");
-			cli_json_str(out, h->suggestion, strlen(h->suggestion));
-			buf_puts(out, ",\"reason\":");
-			cli_json_str(out, h->reason, strlen(h->reason));
+			buf_puts(out, i ? ",{" : "{");
+			cli_json_stigma(out, in->text, h);
 			buf_putc(out, '}');
 		}
 		buf_putc(out, ']');

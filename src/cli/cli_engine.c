@@ -96,3 +96,15 @@ void cli_json_str(buf *b, const char *s, size_t len)
 	buf_append(b, s + run, len - run);
 	buf_putc(b, '"');
 }
+
+void cli_json_stigma(buf *b, const char *text, const kd_stigma_hit *h)
+{
+	buf_printf(b, "\"start\":%zu,\"end\":%zu,\"text\":", h->start, h->end);
+	cli_json_str(b, text + h->start, h->end - h->start);
+	buf_puts(b, ",\"term\":");
+	cli_json_str(b, h->term, strlen(h->term));
+	buf_puts(b, ",\"suggestion\":");
+	cli_json_str(b, h->suggestion, strlen(h->suggestion));
+	buf_puts(b, ",\"reason\":");
+	cli_json_str(b, h->reason, strlen(h->reason));
+}

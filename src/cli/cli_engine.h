@@ -21,4 +21,8 @@ int cli_engine_new(kd_engine **out);
  * control characters and writing U+FFFD for bytes that are not UTF-8. */
 void cli_json_str(buf *b, const char *s, size_t len);
 
+/* Appends the fields of stigma hit h in text (no braces):
+ * "start":N,"end":N,"text":...,"term":...,"suggestion":...,"reason":... */
+void cli_json_stigma(buf *b, const char *text, const kd_stigma_hit *h);
+
 #endif

@@ -97,15 +97,8 @@ static int lint_file(kd_analyzer *a, const char *path, int json, buf *out, size_
 		if (json) {
 			buf_puts(out, (*nfound)++ ? ",\n {\"file\":" : "\n {\"file\":");
 			cli_json_str(out, path, strlen(path));
-			buf_printf(out, ",\"line\":%zu,\"col\":%zu,\"start\":%zu,\"end\":%zu,\"text\":", line,
-				   col, h->start, h->end);
-			cli_json_str(out, text + h->start, h->end - h->start);
-			buf_puts(out, ",\"term\":");
-			cli_json_str(out, h->term, strlen(h->term));
-			buf_puts(out, ",\"suggestion\":");
-			cli_json_str(out, h->suggestion, strlen(h->suggestion));
-			buf_puts(out, ",\"reason\":");
-			cli_json_str(out, h->reason, strlen(h->reason));
+			buf_printf(out, ",\"line\":%zu,\"col\":%zu,", line, col);
+			cli_json_stigma(out, text, h);
 			buf_putc(out, '}');
 		} else {
 			(*nfound)++;
