@@ -69,7 +69,9 @@ static void put_sub(buf *out, const char *key, kd_mi_sub s, int first)
 
 	if (!first)
 		buf_putc(out, ',');
-	buf_printf(out, "\"%s\":", key);
+	buf_putc(out, '"');
+	buf_puts(out, key);
+	buf_puts(out, "\":");
 	if (name)
 		cli_json_str(out, name, strlen(name));
 	else
@@ -78,7 +80,12 @@ static void put_sub(buf *out, const char *key, kd_mi_sub s, int first)
 
 static void put_score(buf *out, const char *key, double v, int first)
 {
-	buf_printf(out, "%s\"%s\":%.3f", first ? "" : ",", key, v);
+	if (!first)
+		buf_putc(out, ',');
+	buf_putc(out, '"');
+	buf_puts(out, key);
+	buf_puts(out, "\":");
+	cli_json_unit(out, v);
 }
 
 static void write_result(buf *out, const char *id, size_t idlen, const kd_input *in,
@@ -105,13 +112,17 @@ static void write_result(buf *out, const char *id, size_t idlen, const kd_input 
 		buf_putc(out, '}');
 	}
 	buf_puts(out, ",\"empathy\":");
-	if (!(r->readings & KD_READ_EMPATHY))
+	if (!(r->readings & KD_READ_EMPATHY)) {
 		buf_puts(out, "null");
-	else
-		buf_printf(out,
-			   "{\"emotional_reactions\":%d,\"interpretations\":%d,\"explorations\":%d}",
-			   r->empathy.emotional_reactions, r->empathy.interpretations,
-			   r->empathy.explorations);
+	} else {
+		buf_puts(out, "{\"emotional_reactions\":");
+		cli_json_uint(out, (size_t)r->empathy.emotional_reactions);
+		buf_puts(out, ",\"interpretations\":");
+		cli_json_uint(out, (size_t)r->empathy.interpretations);
+		buf_puts(out, ",\"explorations\":");
+		cli_json_uint(out, (size_t)r->empathy.explorations);
+		buf_putc(out, '}');
+	}
 	buf_puts(out, ",\"strategy\":");
 	if (!(r->readings & KD_READ_STRATEGY)) {
 		buf_puts(out, "null");
@@ -129,8 +140,11 @@ static void write_result(buf *out, const char *id, size_t idlen, const kd_input 
 		buf_puts(out, ",\"evidence\":[");
 		for (i = 0; i < r->risk.n_evidence; i++) {
 			const kd_evidence *ev = &r->risk.evidence[i];
-			buf_printf(out, "%s{\"start\":%zu,\"end\":%zu,\"text\":", i ? "," : "", ev->start,
-				   ev->end);
+			buf_puts(out, i ? ",{\"start\":" : "{\"start\":");
+			cli_json_uint(out, ev->start);
+			buf_puts(out, ",\"end\":");
+			cli_json_uint(out, ev->end);
+			buf_puts(out, ",\"text\":");
 			cli_json_str(out, in->text + ev->start, ev->end - ev->start);
 			buf_puts(out, ",\"cue\":");
 			cli_json_str(out, ev->cue, strlen(ev->cue));

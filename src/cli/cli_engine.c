@@ -97,9 +97,42 @@ void cli_json_str(buf *b, const char *s, size_t len)
 	buf_putc(b, '"');
 }
 
+void cli_json_uint(buf *b, size_t n)
+{
+	char d[24];
+	size_t i = sizeof(d);
+
+	do
+		d[--i] = (char)('0' + n % 10);
+	while ((n /= 10) != 0);
+	buf_append(b, d + i, sizeof(d) - i);
+}
+
+void cli_json_unit(buf *b, double x)
+{
+	unsigned m;
+	char d[5];
+
+	if (!(x > 0))
+		x = 0;
+	if (x > 1)
+		x = 1;
+	m = (unsigned)(x * 1000 + 0.5);
+	d[0] = (char)('0' + m / 1000);
+	d[1] = '.';
+	d[2] = (char)('0' + m / 100 % 10);
+	d[3] = (char)('0' + m / 10 % 10);
+	d[4] = (char)('0' + m % 10);
+	buf_append(b, d, 5);
+}
+
 void cli_json_stigma(buf *b, const char *text, const kd_stigma_hit *h)
 {
-	buf_printf(b, "\"start\":%zu,\"end\":%zu,\"text\":", h->start, h->end);
+	buf_puts(b, "\"start\":");
+	cli_json_uint(b, h->start);
+	buf_puts(b, ",\"end\":");
+	cli_json_uint(b, h->end);
+	buf_puts(b, ",\"text\":");
 	cli_json_str(b, text + h->start, h->end - h->start);
 	buf_puts(b, ",\"term\":");
 	cli_json_str(b, h->term, strlen(h->term));

@@ -43,8 +43,8 @@ typedef struct kd_tok {
 	uint32_t start, end;   /* bytes of the normalised text */
 	uint32_t ostart, oend; /* bytes of the original text */
 	uint32_t key, klen;    /* lookup form, offset into kd_text.strs */
-	uint32_t stem, slen;   /* Snowball stem of the key, likewise */
-	uint64_t hkey, hstem;
+	uint32_t slen;         /* length of the key's Snowball stem */
+	uint64_t hkey, hstem;  /* hashes of the key and of its stem */
 	uint32_t flags;
 	uint32_t sent, clause;
 } kd_tok;
@@ -55,6 +55,15 @@ typedef struct kd_sent {
 	uint32_t first, end; /* tokens [first, end) */
 	uint32_t flags;
 } kd_sent;
+
+/* A cached stem: most words in a stream repeat, and Snowball costs more
+ * than the rest of the text layer together. */
+typedef struct stem_slot {
+	uint64_t hkey, hstem;
+	uint32_t slen;
+} stem_slot;
+
+#define STEM_CACHE 4096 /* slots, a power of two */
 
 /* Per-analyzer scratch for one text; buffers grow and are reused. */
 typedef struct kd_text {
@@ -70,6 +79,7 @@ typedef struct kd_text {
 	char *strs;
 	size_t slen, strcap;
 	uint32_t nclause;
+	struct stem_slot *stems; /* key hash -> stem, direct-mapped cache */
 } kd_text;
 
 /* ---- lexicons ---- */
@@ -99,8 +109,10 @@ typedef struct kd_lex {
 	size_t nel, elcap;
 	lex_pat *pat;
 	size_t npat, patcap;
-	lex_slot *slot;
-	size_t nslot; /* power of two */
+	lex_slot *slot;  /* patterns by first element (one word or a gap next) */
+	size_t nslot;    /* power of two */
+	lex_slot *slot2; /* patterns by their first two words */
+	size_t nslot2;
 } kd_lex;
 
 typedef struct lex_match {
@@ -233,7 +245,7 @@ int text_valid(const char *s, size_t n);
 /* The referent nearest before token i in its sentence: TF_SELF, TF_OTHER
  * (a word in other_mask) or 0 for none. */
 uint32_t text_referent(const kd_text *t, size_t i, uint32_t other_mask);
-/* The key and stem of token k, not NUL-terminated. */
+/* The key of token k, NUL-terminated. */
 const char *text_key(const kd_text *t, const kd_tok *k);
 uint64_t text_hash(const char *s, size_t n);
 

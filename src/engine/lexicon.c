@@ -230,25 +230,49 @@ static uint64_t salted(const lex_elem *el)
 	return h ? h : 1;
 }
 
+/* The key of a pattern's first two words, or of a token pair. */
+static uint64_t pair_key(uint64_t a, uint64_t b)
+{
+	uint64_t h = (a ^ (b * 0xff51afd7ed558ccdull)) * 0xc4ceb9fe1a85ec53ull;
+
+	return h ? h : 1;
+}
+
+static void slot_insert(lex_slot *slot, size_t n, uint64_t h, lex_pat *pt, uint32_t p)
+{
+	size_t s;
+
+	for (s = (size_t)h & (n - 1); slot[s].h && slot[s].h != h; s = (s + 1) & (n - 1))
+		;
+	slot[s].h = h;
+	pt->next = slot[s].head;
+	slot[s].head = p + 1;
+}
+
+/* Long chains of patterns sharing a first word ("i ...", "want ...") made
+ * every such word expensive, so patterns of two or more leading words are
+ * indexed by the pair and a scan probes four pairs per word instead. */
 int lex_finish(kd_lex *lx)
 {
-	size_t n = 16, p, s;
+	size_t n = 16, p;
 
 	while (n < lx->npat * 2)
 		n *= 2;
 	free(lx->slot);
+	free(lx->slot2);
 	lx->slot = calloc(n, sizeof(lex_slot));
-	if (!lx->slot)
+	lx->slot2 = calloc(n, sizeof(lex_slot));
+	if (!lx->slot || !lx->slot2)
 		return KD_ENGINE_ENOMEM;
-	lx->nslot = n;
+	lx->nslot = lx->nslot2 = n;
 	/* inserted last to first so each chain runs in file order */
 	for (p = lx->npat; p-- > 0;) {
-		uint64_t h = salted(&lx->el[lx->pat[p].first]);
-		for (s = (size_t)h & (n - 1); lx->slot[s].h && lx->slot[s].h != h; s = (s + 1) & (n - 1))
-			;
-		lx->slot[s].h = h;
-		lx->pat[p].next = lx->slot[s].head;
-		lx->slot[s].head = (uint32_t)(p + 1);
+		lex_pat *pt = &lx->pat[p];
+		const lex_elem *el = &lx->el[pt->first];
+		if (pt->n >= 2 && el[1].kind != LEX_GAP)
+			slot_insert(lx->slot2, n, pair_key(salted(&el[0]), salted(&el[1])), pt, (uint32_t)p);
+		else
+			slot_insert(lx->slot, n, salted(&el[0]), pt, (uint32_t)p);
 	}
 	return 0;
 }
@@ -260,18 +284,19 @@ void lex_free(kd_lex *lx)
 	free(lx->el);
 	free(lx->pat);
 	free(lx->slot);
+	free(lx->slot2);
 	memset(lx, 0, sizeof(*lx));
 }
 
-static uint32_t lex_head(const kd_lex *lx, uint64_t h)
+static uint32_t lex_head(const lex_slot *slot, size_t nslot, uint64_t h)
 {
-	size_t s, mask = lx->nslot - 1;
+	size_t s, mask = nslot - 1;
 
-	if (!lx->nslot)
+	if (!nslot)
 		return 0;
-	for (s = (size_t)h & mask; lx->slot[s].h; s = (s + 1) & mask)
-		if (lx->slot[s].h == h)
-			return lx->slot[s].head;
+	for (s = (size_t)h & mask; slot[s].h; s = (s + 1) & mask)
+		if (slot[s].h == h)
+			return slot[s].head;
 	return 0;
 }
 
@@ -307,39 +332,65 @@ static long match_from(const kd_lex *lx, const kd_text *t, const lex_pat *p, uin
 	return match_from(lx, t, p, e + 1, i + 1);
 }
 
-/* Calls back for every pattern matching at token i, via out (append) or
- * best (longest). */
+/* Tries the patterns in the chain from head at token i: appends matches
+ * to out, or keeps the longest in best.  Returns matches found or < 0. */
+static int try_chain(const kd_lex *lx, const kd_text *t, size_t i, uint32_t head, lex_matches *out,
+		     lex_match *best, int found)
+{
+	uint32_t p;
+	long last;
+	int rc;
+
+	for (p = head; p; p = lx->pat[p - 1].next) {
+		const lex_pat *pt = &lx->pat[p - 1];
+		if ((last = match_from(lx, t, pt, 0, i)) < 0)
+			continue;
+		found++;
+		if (out) {
+			if ((rc = grow((void **)&out->m, &out->cap, out->n + 1, sizeof(lex_match))) != 0)
+				return rc;
+			out->m[out->n].rule = pt->rule;
+			out->m[out->n].first = (uint32_t)i;
+			out->m[out->n].last = (uint32_t)last;
+			out->n++;
+		} else if (best && (found == 1 || (uint32_t)last > best->last)) {
+			best->rule = pt->rule;
+			best->first = (uint32_t)i;
+			best->last = (uint32_t)last;
+		}
+	}
+	return found;
+}
+
+/* Every pattern matching at token i, via out (append) or best (longest). */
 static int scan_at(const kd_lex *lx, const kd_text *t, size_t i, lex_matches *out, lex_match *best)
 {
 	const kd_tok *k = &t->tok[i];
-	uint64_t hs[2];
-	uint32_t p;
-	int w, rc, found = 0;
-	long last;
+	uint64_t hs[2], hn[2];
+	int w, v, found = 0;
 
 	hs[0] = k->hkey ^ SALT_EXACT;
 	hs[1] = k->hstem ^ SALT_STEM;
 	for (w = 0; w < 2; w++) {
-		for (p = lex_head(lx, hs[w] ? hs[w] : 1); p; p = lx->pat[p - 1].next) {
-			const lex_pat *pt = &lx->pat[p - 1];
-			if ((last = match_from(lx, t, pt, 0, i)) < 0)
-				continue;
-			found++;
-			if (out) {
-				if ((rc = grow((void **)&out->m, &out->cap, out->n + 1, sizeof(lex_match))) != 0)
-					return rc;
-				out->m[out->n].rule = pt->rule;
-				out->m[out->n].first = (uint32_t)i;
-				out->m[out->n].last = (uint32_t)last;
-				out->n++;
-			} else if (best && (found == 1 || (uint32_t)last > best->last)) {
-				best->rule = pt->rule;
-				best->first = (uint32_t)i;
-				best->last = (uint32_t)last;
-			}
-		}
+		hs[w] = hs[w] ? hs[w] : 1;
+		found = try_chain(lx, t, i, lex_head(lx->slot, lx->nslot, hs[w]), out, best, found);
+		if (found < 0)
+			return found;
 	}
-	return found ? 1 : 0;
+	if (i + 1 >= t->ntok || (t->tok[i + 1].flags & TF_BOUNDARY))
+		return found;
+	hn[0] = t->tok[i + 1].hkey ^ SALT_EXACT;
+	hn[1] = t->tok[i + 1].hstem ^ SALT_STEM;
+	for (w = 0; w < 2; w++) {
+		hn[w] = hn[w] ? hn[w] : 1;
+	}
+	for (w = 0; w < 2; w++)
+		for (v = 0; v < 2; v++) {
+			uint32_t head = lex_head(lx->slot2, lx->nslot2, pair_key(hs[w], hn[v]));
+			if (head && (found = try_chain(lx, t, i, head, out, best, found)) < 0)
+				return found;
+		}
+	return found;
 }
 
 int lex_scan(const kd_lex *lx, const kd_text *t, lex_matches *out)

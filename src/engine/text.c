@@ -138,7 +138,7 @@ static int normalise(kd_text *t)
 		if (c < 0x80) {
 			if (c == 0)
 				return KD_ENGINE_EUTF8;
-			if ((rc = norm_reserve(t, 1)) != 0)
+			if (t->nlen + 2 > t->ncap && (rc = norm_reserve(t, 1)) != 0)
 				return rc;
 			if (c >= 'A' && c <= 'Z')
 				c = (uint8_t)(c + 32);
@@ -262,7 +262,7 @@ static int add_word(kd_text *t, size_t ws, size_t we, struct sb_stemmer *st, con
 		    uint32_t flags)
 {
 	kd_tok *k;
-	size_t i, klen = 0, need = (we - ws) * 2 + 2;
+	size_t i, klen = 0, need = (we - ws) + 1;
 	char *key;
 	const sb_symbol *sym;
 	int rc, slen;
@@ -295,25 +295,28 @@ static int add_word(kd_text *t, size_t ws, size_t we, struct sb_stemmer *st, con
 	t->slen += klen + 1;
 	k->hkey = text_hash(key, klen);
 	k->flags = flags | (wc ? wclass_get(wc, k->hkey) : 0);
-	/* stem */
-	k->stem = k->key;
+	/* stem, through the cache */
+	k->hstem = k->hkey;
 	k->slen = k->klen;
 	if (st && klen > 0 && klen <= STEM_MAX) {
-		sym = sb_stemmer_stem(st, (const sb_symbol *)key, (int)klen);
-		if (!sym)
-			return KD_ENGINE_ENOMEM;
-		slen = sb_stemmer_length(st);
-		if (slen >= 0 && ((size_t)slen != klen || memcmp(sym, key, klen) != 0)) {
-			if ((rc = grow((void **)&t->strs, &t->strcap, t->slen + (size_t)slen + 1, 1)) != 0)
-				return rc;
-			memcpy(t->strs + t->slen, sym, (size_t)slen);
-			t->strs[t->slen + (size_t)slen] = '\0';
-			k->stem = (uint32_t)t->slen;
-			k->slen = (uint32_t)slen;
-			t->slen += (size_t)slen + 1;
+		stem_slot *c = &t->stems[k->hkey & (STEM_CACHE - 1)];
+		if (c->hkey == k->hkey) {
+			k->hstem = c->hstem;
+			k->slen = c->slen;
+		} else {
+			sym = sb_stemmer_stem(st, (const sb_symbol *)key, (int)klen);
+			if (!sym)
+				return KD_ENGINE_ENOMEM;
+			slen = sb_stemmer_length(st);
+			if (slen >= 0) {
+				k->hstem = text_hash((const char *)sym, (size_t)slen);
+				k->slen = (uint32_t)slen;
+			}
+			c->hkey = k->hkey;
+			c->hstem = k->hstem;
+			c->slen = k->slen;
 		}
 	}
-	k->hstem = text_hash(t->strs + k->stem, k->slen);
 	k->sent = (uint32_t)t->nsent;
 	t->ntok++;
 	return 0;
@@ -450,6 +453,10 @@ int text_analyse(kd_text *t, const char *s, size_t len, struct sb_stemmer *st, c
 		rc = KD_ENGINE_ETOOBIG;
 		goto done;
 	}
+	if (!t->stems && !(t->stems = calloc(STEM_CACHE, sizeof(stem_slot)))) {
+		rc = KD_ENGINE_ENOMEM;
+		goto done;
+	}
 	if ((rc = normalise(t)) != 0)
 		goto done;
 	if ((rc = tokenise(t, st, wc)) != 0)
@@ -563,5 +570,6 @@ void text_free(kd_text *t)
 	free(t->tok);
 	free(t->sent);
 	free(t->strs);
+	free(t->stems);
 	memset(t, 0, sizeof(*t));
 }
