@@ -150,6 +150,7 @@ typedef int (*tsv_fn)(void *ctx, tsv_row *row);
 typedef struct risk_rule {
 	uint8_t cat;
 	uint8_t noneg;  /* negation before the cue does not cancel it */
+	uint8_t negonly; /* the cue counts only when negated ("... keep living") */
 	uint8_t anchored; /* the pattern names its subject ("myself") */
 	const char *name;
 } risk_rule;

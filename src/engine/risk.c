@@ -18,6 +18,10 @@
  *     without saying it came back ("relapse"), or its own clause says so
  *     ("three years clean from self-harm");
  *   - a helper asks about it (a question in a helper's turn).
+ * Rows flagged negonly turn this round: "keep living", "want to live",
+ * "see a future" are cues only inside a negation scope ("I can't keep
+ * living like this", "I don't think I want to live"), which catches the
+ * many ways of saying it without listing each.
  * A surviving self_harm or ideation cue with a plan, means or time
  * ("modifier" rows) within two sentences becomes imminent.
  *
@@ -83,6 +87,7 @@ static int risk_row(void *vctx, tsv_row *row)
 	memset(r, 0, sizeof(*r));
 	r->cat = cat;
 	r->noneg = row->nfield > 2 && strstr(row->field[2], "noneg") != NULL;
+	r->negonly = row->nfield > 2 && strstr(row->field[2], "negonly") != NULL;
 	if (!(r->name = engine_cue_name(e, row->field[1])))
 		return KD_ENGINE_ENOMEM;
 	rc = lex_add(&e->risk, row->field[1], (uint32_t)e->n_risk, c->scratch, c->st, &e->wc);
@@ -200,7 +205,7 @@ int risk_read(kd_analyzer *a, kd_speaker sp, kd_risk *out)
 		const kd_tok *k = &t->tok[m->first];
 		if (r->cat < RC_SELF_HARM || r->cat > RC_IMMINENT)
 			continue;
-		if ((k->flags & TF_NEGATED) && !r->noneg)
+		if (r->negonly ? !(k->flags & TF_NEGATED) : ((k->flags & TF_NEGATED) && !r->noneg))
 			continue;
 		if (helper && (t->sent[k->sent].flags & SF_QUESTION))
 			continue;

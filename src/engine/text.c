@@ -295,6 +295,10 @@ static int add_word(kd_text *t, size_t ws, size_t we, struct sb_stemmer *st, con
 	t->slen += klen + 1;
 	k->hkey = text_hash(key, klen);
 	k->flags = flags | (wc ? wclass_get(wc, k->hkey) : 0);
+	/* a possessive or "'s" contraction keeps its noun's class:
+	 * "mate's", "she's", "the novel's" */
+	if (wc && klen > 1 && we - ws > 2 && t->norm[we - 1] == 's' && t->norm[we - 2] == '\'')
+		k->flags |= wclass_get(wc, text_hash(key, klen - 1));
 	/* stem, through the cache */
 	k->hstem = k->hkey;
 	k->slen = k->klen;

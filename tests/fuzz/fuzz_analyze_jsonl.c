@@ -89,9 +89,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_t *v;
 		if (!nl)
 			abort(); /* every output line ends in a newline */
-		v = json_loadb(out.data + off, (size_t)(nl - (out.data + off)), 0, &err);
-		if (!v || !json_is_object(v) || !json_object_get(v, "id"))
+		v = json_loadb(out.data + off, (size_t)(nl - (out.data + off)), JSON_ALLOW_NUL, &err);
+		if (!v || !json_is_object(v) || !json_object_get(v, "id")) {
+			fprintf(stderr, "bad output line: %.*s\n", (int)(nl - (out.data + off)),
+				out.data + off);
 			abort();
+		}
 		json_decref(v);
 		nout++;
 		off = (size_t)(nl - out.data) + 1;
