@@ -22,6 +22,11 @@
  * "see a future" are cues only inside a negation scope ("I can't keep
  * living like this", "I don't think I want to live"), which catches the
  * many ways of saying it without listing each.
+ * Beyond listed phrases, a "want" row (a wish, intent or consideration:
+ * "welcome", "fantasising about", "looking forward to") and a "death" row
+ * ("dying", "not existing", "didn't wake up") in one sentence within
+ * PAIR_SPAN words make an ideation cue, each side passing the same
+ * context rules — so new combinations are caught without listing them.
  * A surviving self_harm or ideation cue with a plan, means or time
  * ("modifier" rows) within two sentences becomes imminent.
  *
@@ -43,13 +48,27 @@ enum {
 	RC_BLOCK,
 	RC_PAST,
 	RC_RECOVERY,
-	RC_RELAPSE
+	RC_RELAPSE,
+	RC_WANT,
+	RC_DEATH
 };
+
+/* A wish, intent or consideration and a death concept in one sentence,
+ * within this many words of each other, make an ideation cue. */
+#define PAIR_SPAN 8
 
 static const char *const cat_names[] = {
 	"", "self_harm", "ideation", "imminent", "means", "time", "plan",
-	"block", "past", "recovery", "relapse",
+	"block", "past", "recovery", "relapse", "want", "death",
 };
+
+typedef struct risk_state {
+	const kd_engine *e;
+	const kd_text *t;
+	const lex_matches *lm;
+	uint32_t other;
+	int helper, recovered, relapse;
+} risk_state;
 
 typedef struct risk_ctx {
 	kd_engine *e;
@@ -165,28 +184,61 @@ static int elsewhere(const kd_text *t, const lex_match *m, uint32_t other_mask)
 	return text_referent(t, m->first, other_mask) == TF_OTHER;
 }
 
+/* Whether match m of rule r survives the context rules: negation, a
+ * helper's question, someone else's words, an idiom, recovered history. */
+static int cue_ok(const risk_state *st, const lex_match *m, const risk_rule *r)
+{
+	const kd_text *t = st->t;
+	const kd_tok *k = &t->tok[m->first];
+	size_t j;
+
+	if (r->negonly ? !(k->flags & TF_NEGATED) : ((k->flags & TF_NEGATED) && !r->noneg))
+		return 0;
+	if (st->helper && (t->sent[k->sent].flags & SF_QUESTION))
+		return 0;
+	if (elsewhere(t, m, st->other))
+		return 0;
+	for (j = 0; j < st->lm->n; j++) {
+		const lex_match *b = &st->lm->m[j];
+		uint8_t c2 = st->e->risk_rules[b->rule].cat;
+		if (c2 == RC_BLOCK && overlaps(m, b))
+			return 0;
+		if (c2 == RC_PAST && st->recovered && !st->relapse && t->tok[b->first].sent == k->sent)
+			return 0;
+		if (c2 == RC_RECOVERY && !st->relapse && !overlaps(m, b) &&
+		    t->tok[b->first].clause == k->clause)
+			return 0;
+	}
+	return 1;
+}
+
 int risk_read(kd_analyzer *a, kd_speaker sp, kd_risk *out)
 {
 	const kd_engine *e = a->e;
 	const kd_text *t = &a->text;
 	lex_matches *lm = &a->lm;
 	size_t i, j, nmod = 0;
-	int rc, recovered = 0, relapse = 0, blocked;
-	int helper = sp == KD_SPEAKER_HELPER;
-	uint32_t other = TF_OTHER | (helper ? TF_YOU : 0);
+	int rc, blocked;
+	risk_state st;
 	kd_risk_level level = KD_RISK_NONE;
 	uint32_t cue_sent_lo = UINT32_MAX, cue_sent_hi = 0;
 
 	lm->n = 0;
 	a->nev = 0;
 	memset(out, 0, sizeof(*out));
+	st.e = e;
+	st.t = t;
+	st.lm = lm;
+	st.helper = sp == KD_SPEAKER_HELPER;
+	st.other = TF_OTHER | (st.helper ? TF_YOU : 0);
+	st.recovered = st.relapse = 0;
 	if ((rc = lex_scan(&e->risk, t, lm)) != 0)
 		goto done;
 	/* recovery and relapse markers, anywhere in the text */
 	for (i = 0; i < lm->n; i++) {
 		uint8_t cat = e->risk_rules[lm->m[i].rule].cat;
 		if (cat == RC_RELAPSE)
-			relapse = 1;
+			st.relapse = 1;
 		if (cat != RC_RECOVERY)
 			continue;
 		blocked = 0;
@@ -196,39 +248,43 @@ int risk_read(kd_analyzer *a, kd_speaker sp, kd_risk *out)
 				blocked = 1;
 		}
 		if (!blocked && !(t->tok[lm->m[i].first].flags & TF_NEGATED))
-			recovered = 1;
+			st.recovered = 1;
 	}
-	/* cues, in two rounds: direct cues, then modifiers near a cue */
+	/* direct cues, then wish + death pairs, then modifiers near a cue */
 	for (i = 0; i < lm->n; i++) {
 		const lex_match *m = &lm->m[i];
 		const risk_rule *r = &e->risk_rules[m->rule];
 		const kd_tok *k = &t->tok[m->first];
-		if (r->cat < RC_SELF_HARM || r->cat > RC_IMMINENT)
+		lex_match pair;
+		if (r->cat == RC_WANT) {
+			if (!cue_ok(&st, m, r))
+				continue;
+			for (j = 0; j < lm->n; j++) {
+				const lex_match *d = &lm->m[j];
+				const risk_rule *dr = &e->risk_rules[d->rule];
+				if (dr->cat != RC_DEATH || overlaps(m, d) || t->tok[d->first].sent != k->sent)
+					continue;
+				if ((d->first > m->last ? d->first - m->last : m->first - d->last) > PAIR_SPAN)
+					continue;
+				if (!cue_ok(&st, d, dr))
+					continue;
+				pair.rule = m->rule;
+				pair.first = m->first < d->first ? m->first : d->first;
+				pair.last = m->last > d->last ? m->last : d->last;
+				break;
+			}
+			if (j == lm->n)
+				continue;
+			m = &pair;
+			r = &e->risk_rules[lm->m[j].rule];
+			level = level > KD_RISK_IDEATION ? level : KD_RISK_IDEATION;
+		} else if (r->cat < RC_SELF_HARM || r->cat > RC_IMMINENT || !cue_ok(&st, m, r)) {
 			continue;
-		if (r->negonly ? !(k->flags & TF_NEGATED) : ((k->flags & TF_NEGATED) && !r->noneg))
-			continue;
-		if (helper && (t->sent[k->sent].flags & SF_QUESTION))
-			continue;
-		if (elsewhere(t, m, other))
-			continue;
-		blocked = 0;
-		for (j = 0; j < lm->n && !blocked; j++) {
-			const lex_match *b = &lm->m[j];
-			uint8_t c2 = e->risk_rules[b->rule].cat;
-			if (c2 == RC_BLOCK && overlaps(m, b))
-				blocked = 1;
-			else if (c2 == RC_PAST && recovered && !relapse && t->tok[b->first].sent == k->sent)
-				blocked = 1;
-			else if (c2 == RC_RECOVERY && !relapse && !overlaps(m, b) &&
-				 t->tok[b->first].clause == k->clause)
-				blocked = 1;
+		} else if ((kd_risk_level)r->cat > level) {
+			level = (kd_risk_level)r->cat;
 		}
-		if (blocked)
-			continue;
 		if ((rc = add_evidence(a, t, m, r->name)) != 0)
 			goto done;
-		if ((kd_risk_level)r->cat > level)
-			level = (kd_risk_level)r->cat;
 		if (k->sent < cue_sent_lo)
 			cue_sent_lo = k->sent;
 		if (k->sent > cue_sent_hi)
@@ -243,13 +299,7 @@ int risk_read(kd_analyzer *a, kd_speaker sp, kd_risk *out)
 				continue;
 			if (k->sent + 2 < cue_sent_lo || k->sent > cue_sent_hi + 2)
 				continue;
-			if (((k->flags & TF_NEGATED) && !r->noneg) || elsewhere(t, m, other))
-				continue;
-			blocked = 0;
-			for (j = 0; j < lm->n && !blocked; j++)
-				if (e->risk_rules[lm->m[j].rule].cat == RC_BLOCK && overlaps(m, &lm->m[j]))
-					blocked = 1;
-			if (blocked)
+			if (!cue_ok(&st, m, r))
 				continue;
 			if ((rc = add_evidence(a, t, m, r->name)) != 0)
 				goto done;

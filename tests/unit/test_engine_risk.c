@@ -162,14 +162,17 @@ static void test_risk_cases(void **state)
 	assert_true(far <= 0.05);
 }
 
-/* The holdout set was not used for tuning; its bar is lower and its
- * figures are the honest estimate (docs/models.md). */
+/* The holdout sets were written after tuning rounds; each one's first run
+ * is the honest estimate (docs/models.md) and its bar here is lower. */
 static void test_risk_holdout(void **state)
 {
 	size_t n;
 	double recall, far;
 
 	run_set(*state, "tests/engine/risk_holdout.tsv", &n, &recall, &far);
+	assert_true(recall >= 0.90);
+	assert_true(far <= 0.10);
+	run_set(*state, "tests/engine/risk_holdout2.tsv", &n, &recall, &far);
 	assert_true(recall >= 0.90);
 	assert_true(far <= 0.10);
 }
