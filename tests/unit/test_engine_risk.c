@@ -175,6 +175,9 @@ static void test_risk_holdout(void **state)
 	run_set(*state, "tests/engine/risk_holdout2.tsv", &n, &recall, &far);
 	assert_true(recall >= 0.90);
 	assert_true(far <= 0.10);
+	run_set(*state, "tests/engine/risk_holdout3.tsv", &n, &recall, &far);
+	assert_true(recall >= 0.80);
+	assert_true(far <= 0.10);
 }
 
 /* Evidence spans are byte offsets into the original text, even when
