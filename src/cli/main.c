@@ -35,6 +35,20 @@ static const command commands[] = {
 	 "\n"
 	 "ROLE is client, clinician, supporter or admin.  The password is read\n"
 	 "from standard input (one line), so it does not appear in the process list.\n"},
+	{"analyze", cmd_analyze, "read how texts listen, and whether someone may be at risk",
+	 "usage: kindred analyze --jsonl < in.jsonl > out.jsonl\n"
+	 "\n"
+	 "Reads JSON Lines on standard input, each {\"id\", \"speaker\": \"helper\"|\"client\",\n"
+	 "\"text\", \"context\": [{\"speaker\", \"text\"}, ...]} (context: the preceding turns,\n"
+	 "oldest first, optional), and writes one line per input, in order, with the\n"
+	 "readings mi, empathy, strategy, risk, stigma and compassion, each with its\n"
+	 "evidence.  A malformed line yields {\"id\", \"error\"} and the stream goes on.\n"},
+	{"lint", cmd_lint, "flag stigmatising language in notes, like a compiler",
+	 "usage: kindred lint [--json] FILE...\n"
+	 "\n"
+	 "Prints FILE:LINE:COL: message for each stigmatising term, with a person-first\n"
+	 "or neutral alternative and the reason.  Exit 0 when clean, 1 when something\n"
+	 "was found, 2 on a usage error.\n"},
 	{"backup", cmd_backup, "copy the database consistently while kindred runs",
 	 "usage: kindred backup FILE [--data-dir DIR] [--database LOCATION]\n"
 	 "\n"

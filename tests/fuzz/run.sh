@@ -11,15 +11,17 @@ CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -st
 PKGS="libmicrohttpd jansson sqlite3 libsodium libutf8proc"
 # The library, built once with coverage so the fuzzer is guided inside it.
 make -s BUILD="$OUT" OPT="-g -O1" SAN="-fsanitize=fuzzer-no-link,address,undefined" CC=clang "$OUT/libkindred.a"
+# The command line's shared readers (not main.c nor the commands) too.
+CLI=$(ls src/cli/*.c | grep -v -e '/main\.c$' -e '/cmd_' || true)
 for src in "$@"; do
 	name=$(basename "$src" .c)
 	short=${name#fuzz_}
-	clang $CFLAGS $(pkg-config --cflags $PKGS) -o "$OUT/$name" "$src" "$OUT/libkindred.a" \
+	clang $CFLAGS $(pkg-config --cflags $PKGS) -o "$OUT/$name" "$src" $CLI "$OUT/libkindred.a" \
 		$(pkg-config --libs $PKGS) -lstemmer -lpthread -lm
 	mkdir -p "$OUT/corpus/$short"
 	seeds=tests/fuzz/corpus/$short
 	[ -d "$seeds" ] || seeds=
-	"$OUT/$name" -max_total_time="$T" -print_final_stats=1 -artifact_prefix="$OUT/$name-" \
+	"$OUT/$name" -max_total_time="$T" -max_len=16384 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$OUT/$name-" \
 		"$OUT/corpus/$short" $seeds 2>"$OUT/$name.log" || { tail -40 "$OUT/$name.log"; exit 1; }
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$OUT/$name.log")
 	echo "$name: $execs executions in ${T}s, no findings"

@@ -1,0 +1,143 @@
+/*
+ * cli_engine.c: builds the compassion engine from the lexicons and
+ * models embedded in the binary (data/...), and the JSON string writer
+ * the engine commands share.  Runs once per command; not a hot path
+ * except cli_json_str, which runs for every string written.
+ */
+#include "cli/cli_engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/embed.h"
+
+#include <utf8proc.h>
+
+int cli_engine_new(kd_engine **out)
+{
+	const embed_file *all;
+	kd_blob *blobs = NULL;
+	kd_engine_data d;
+	char err[512] = "";
+	size_t n, i, nb = 0;
+	int rc;
+
+	all = embed_all(&n);
+	blobs = calloc(n ? n : 1, sizeof(*blobs));
+	if (!blobs) {
+		rc = KD_ENGINE_ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		if (strncmp(all[i].path, "data/", 5) != 0)
+			continue;
+		blobs[nb].name = all[i].path + 5;
+		blobs[nb].data = all[i].data;
+		blobs[nb].len = all[i].len;
+		nb++;
+	}
+	d.blobs = blobs;
+	d.n_blobs = nb;
+	d.errbuf = err;
+	d.errlen = sizeof(err);
+	if ((rc = kd_engine_new(&d, out)) != 0)
+		goto fail;
+	goto done;
+fail:
+	fprintf(stderr, "kindred: cannot build the engine: %s%s%s\n", kd_engine_strerror(rc),
+		*err ? ": " : "", err);
+done:
+	free(blobs);
+	return rc;
+}
+
+void cli_json_str(buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0, run = 0;
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t r;
+
+	buf_putc(b, '"');
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x80) {
+			/* valid sequences pass through; a bad byte becomes U+FFFD so
+			 * messages quoting raw input stay valid JSON */
+			r = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
+			if (r > 0) {
+				i += (size_t)r;
+				continue;
+			}
+			buf_append(b, s + run, i - run);
+			buf_puts(b, "\\ufffd");
+			run = ++i;
+			continue;
+		}
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			i++;
+			continue;
+		}
+		buf_append(b, s + run, i - run);
+		run = ++i;
+		switch (c) {
+		case '"': buf_puts(b, "\\\""); break;
+		case '\\': buf_puts(b, "\\\\"); break;
+		case '\n': buf_puts(b, "\\n"); break;
+		case '\r': buf_puts(b, "\\r"); break;
+		case '\t': buf_puts(b, "\\t"); break;
+		default:
+			buf_puts(b, "\\u00");
+			buf_putc(b, hex[c >> 4]);
+			buf_putc(b, hex[c & 15]);
+		}
+	}
+	buf_append(b, s + run, len - run);
+	buf_putc(b, '"');
+}
+
+void cli_json_uint(buf *b, size_t n)
+{
+	char d[24];
+	size_t i = sizeof(d);
+
+	do
+		d[--i] = (char)('0' + n % 10);
+	while ((n /= 10) != 0);
+	buf_append(b, d + i, sizeof(d) - i);
+}
+
+void cli_json_unit(buf *b, double x)
+{
+	unsigned m;
+	char d[5];
+
+	if (!(x > 0))
+		x = 0;
+	if (x > 1)
+		x = 1;
+	m = (unsigned)(x * 1000 + 0.5);
+	d[0] = (char)('0' + m / 1000);
+	d[1] = '.';
+	d[2] = (char)('0' + m / 100 % 10);
+	d[3] = (char)('0' + m / 10 % 10);
+	d[4] = (char)('0' + m % 10);
+	buf_append(b, d, 5);
+}
+
+void cli_json_stigma(buf *b, const char *text, const kd_stigma_hit *h)
+{
+	buf_puts(b, "\"start\":");
+	cli_json_uint(b, h->start);
+	buf_puts(b, ",\"end\":");
+	cli_json_uint(b, h->end);
+	buf_puts(b, ",\"text\":");
+	cli_json_str(b, text + h->start, h->end - h->start);
+	buf_puts(b, ",\"term\":");
+	cli_json_str(b, h->term, strlen(h->term));
+	buf_puts(b, ",\"suggestion\":");
+	cli_json_str(b, h->suggestion, strlen(h->suggestion));
+	buf_puts(b, ",\"reason\":");
+	cli_json_str(b, h->reason, strlen(h->reason));
+}

@@ -1,0 +1,33 @@
+/*
+ * cli_engine.h: what the engine-facing commands (analyze, lint) share —
+ * building the engine from the data embedded in the binary, and writing
+ * JSON strings.
+ */
+#ifndef KD_CLI_ENGINE_H
+#define KD_CLI_ENGINE_H
+
+#include <stddef.h>
+
+#include "kindred/engine.h"
+#include "util/buf.h"
+
+/* Builds an engine from every embedded file under data/ (passed to the
+ * engine under its name without "data/", e.g. "lexicons/risk.tsv").  On
+ * failure prints why on stderr and returns the engine's error code.  *out
+ * is the caller's, released with kd_engine_free(). */
+int cli_engine_new(kd_engine **out);
+
+/* Appends s[0..len) as a JSON string literal (quotes included), escaping
+ * control characters and writing U+FFFD for bytes that are not UTF-8. */
+void cli_json_str(buf *b, const char *s, size_t len);
+
+/* Appends n in decimal, and x (clamped to [0, 1]) with three decimals;
+ * printf was a tenth of analyze's time. */
+void cli_json_uint(buf *b, size_t n);
+void cli_json_unit(buf *b, double x);
+
+/* Appends the fields of stigma hit h in text (no braces):
+ * "start":N,"end":N,"text":...,"term":...,"suggestion":...,"reason":... */
+void cli_json_stigma(buf *b, const char *text, const kd_stigma_hit *h);
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * cmd_analyze.c: `kindred analyze --jsonl` — reads JSON Lines on stdin and
+ * writes one line of readings per input line on stdout (the protocol is
+ * in analyze_jsonl.h and docs/models.md).  Runs for as long as input
+ * flows; one engine, one analyzer, every buffer reused.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/analyze_jsonl.h"
+#include "cli/cli.h"
+#include "cli/cli_engine.h"
+
+static ssize_t fd_read(void *ctx, char *p, size_t n)
+{
+	int fd = *(int *)ctx;
+	ssize_t r;
+
+	do
+		r = read(fd, p, n);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+static int fd_write(void *ctx, const char *p, size_t n)
+{
+	int fd = *(int *)ctx;
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: kindred analyze --jsonl < in.jsonl > out.jsonl\n"
+			"  reads {\"id\", \"speaker\": \"helper\"|\"client\", \"text\", \"context\"} per line\n");
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+	kd_engine *e = NULL;
+	kd_analyzer *a = NULL;
+	jsonl j;
+	int in = 0, out = 1, rc = CLI_OK;
+
+	memset(&j, 0, sizeof(j));
+	if (argc != 2 || strcmp(argv[1], "--jsonl") != 0) {
+		usage();
+		return CLI_USAGE;
+	}
+	if (cli_engine_new(&e) != 0) {
+		rc = CLI_FAIL;
+		goto done;
+	}
+	if (kd_analyzer_new(e, &a) != 0) {
+		fprintf(stderr, "kindred analyze: out of memory\n");
+		rc = CLI_FAIL;
+		goto done;
+	}
+	jsonl_init(&j, a);
+	if (jsonl_run(&j, fd_read, &in, fd_write, &out) != 0) {
+		fprintf(stderr, "kindred analyze: %s\n", strerror(errno));
+		rc = CLI_FAIL;
+	}
+done:
+	jsonl_free(&j);
+	kd_analyzer_free(a);
+	kd_engine_free(e);
+	return rc;
+}

@@ -1,0 +1,318 @@
+/*
+ * engine/risk.c: the risk reading — none, self_harm, ideation or imminent
+ * — for a person's own text, with the cues that set it as evidence.
+ *
+ * Recall comes first: a missed person is the worst error this engine can
+ * make.  So cues are many and broad (lexicons/risk.tsv: explicit and
+ * indirect wording, text-speak, warning behaviours), and what keeps false
+ * alarms down is context, not a shorter list.  A cue is set aside when
+ *   - an idiom covers it ("block" rows: "dying to see it", "kill me now");
+ *   - a negation scope covers its first word ("I'm not suicidal") unless
+ *     the row says noneg;
+ *   - the words are someone else's: quoted from or reported of another
+ *     person, or the nearest referent before it is someone else or media
+ *     ("my friend is suicidal", "in the film ... suicide") — unless the
+ *     cue names its own subject ("kill myself", "without me");
+ *   - it is recovered history: its sentence holds a "past" marker ("years
+ *     ago", "used to") and the text says the person is better ("recovery")
+ *     without saying it came back ("relapse"), or its own clause says so
+ *     ("three years clean from self-harm");
+ *   - a helper asks about it (a question in a helper's turn).
+ * Rows flagged negonly turn this round: "keep living", "want to live",
+ * "see a future" are cues only inside a negation scope ("I can't keep
+ * living like this", "I don't think I want to live"), which catches the
+ * many ways of saying it without listing each.
+ * Beyond listed phrases, a "want" row (a wish, intent or consideration:
+ * "welcome", "fantasising about", "looking forward to") and a "death" row
+ * ("dying", "not existing", "didn't wake up") in one sentence within
+ * PAIR_SPAN words make an ideation cue, each side passing the same
+ * context rules — so new combinations are caught without listing them.
+ * A surviving self_harm or ideation cue with a plan, means or time
+ * ("modifier" rows) within two sentences becomes imminent.
+ *
+ * Workload: one lexicon scan per utterance plus a pass over its matches;
+ * evidence goes into the analyzer's reused array.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	RC_SELF_HARM = 1,
+	RC_IDEATION,
+	RC_IMMINENT,
+	RC_MEANS,
+	RC_TIME,
+	RC_PLAN,
+	RC_BLOCK,
+	RC_PAST,
+	RC_RECOVERY,
+	RC_RELAPSE,
+	RC_WANT,
+	RC_DEATH
+};
+
+/* A wish, intent or consideration and a death concept in one sentence,
+ * within this many words of each other, make an ideation cue. */
+#define PAIR_SPAN 8
+
+static const char *const cat_names[] = {
+	"", "self_harm", "ideation", "imminent", "means", "time", "plan",
+	"block", "past", "recovery", "relapse", "want", "death",
+};
+
+typedef struct risk_state {
+	const kd_engine *e;
+	const kd_text *t;
+	const lex_matches *lm;
+	uint32_t other;
+	int helper, recovered, relapse;
+} risk_state;
+
+typedef struct risk_ctx {
+	kd_engine *e;
+	const kd_engine_data *d;
+	const char *name;
+	kd_text *scratch;
+	struct sb_stemmer *st;
+	size_t cap;
+} risk_ctx;
+
+/* Row: category <TAB> pattern [<TAB> flags] */
+static int risk_row(void *vctx, tsv_row *row)
+{
+	risk_ctx *c = vctx;
+	kd_engine *e = c->e;
+	risk_rule *r;
+	size_t i;
+	uint8_t cat = 0;
+	int rc;
+
+	if (row->nfield < 2) {
+		engine_error(c->d, c->name, row->line, "expected category and pattern");
+		return KD_ENGINE_EDATA;
+	}
+	for (i = 1; i < sizeof(cat_names) / sizeof(cat_names[0]); i++)
+		if (strcmp(row->field[0], cat_names[i]) == 0)
+			cat = (uint8_t)i;
+	if (!cat) {
+		engine_error(c->d, c->name, row->line, "unknown category");
+		return KD_ENGINE_EDATA;
+	}
+	if ((rc = grow((void **)&e->risk_rules, &c->cap, e->n_risk + 1, sizeof(risk_rule))) != 0)
+		return rc;
+	r = &e->risk_rules[e->n_risk];
+	memset(r, 0, sizeof(*r));
+	r->cat = cat;
+	r->noneg = row->nfield > 2 && strstr(row->field[2], "noneg") != NULL;
+	r->negonly = row->nfield > 2 && strstr(row->field[2], "negonly") != NULL;
+	if (!(r->name = engine_cue_name(e, row->field[1])))
+		return KD_ENGINE_ENOMEM;
+	rc = lex_add(&e->risk, row->field[1], (uint32_t)e->n_risk, c->scratch, c->st, &e->wc);
+	if (rc == KD_ENGINE_EDATA)
+		engine_error(c->d, c->name, row->line, "bad pattern");
+	if (rc == 0)
+		e->n_risk++;
+	return rc;
+}
+
+int risk_load(kd_engine *e, const kd_engine_data *d, const kd_blob *b, kd_text *scratch,
+	      struct sb_stemmer *st)
+{
+	risk_ctx c = {e, d, b->name, scratch, st, 0};
+	int rc;
+
+	if ((rc = tsv_each(b->data, b->len, risk_row, &c)) != 0)
+		return rc;
+	return lex_finish(&e->risk);
+}
+
+static int overlaps(const lex_match *x, const lex_match *y)
+{
+	return x->first <= y->last && y->first <= x->last;
+}
+
+static int add_evidence(kd_analyzer *a, const kd_text *t, const lex_match *m, const char *cue)
+{
+	kd_evidence *ev;
+	size_t start = t->tok[m->first].ostart, end = t->tok[m->last].oend, i;
+	int rc;
+
+	/* one entry per span: a longer cue over the same words wins */
+	for (i = 0; i < a->nev; i++) {
+		ev = &a->ev[i];
+		if (start >= ev->start && end <= ev->end)
+			return 0;
+		if (start <= ev->start && end >= ev->end) {
+			ev->start = start;
+			ev->end = end;
+			ev->cue = cue;
+			return 0;
+		}
+	}
+	if ((rc = grow((void **)&a->ev, &a->evcap, a->nev + 1, sizeof(kd_evidence))) != 0)
+		return rc;
+	ev = &a->ev[a->nev++];
+	ev->start = start;
+	ev->end = end;
+	ev->cue = cue;
+	return 0;
+}
+
+static int ev_cmp(const void *x, const void *y)
+{
+	const kd_evidence *a = x, *b = y;
+
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	return 0;
+}
+
+/* Whether match m is someone else's words or about someone else. */
+static int elsewhere(const kd_text *t, const lex_match *m, uint32_t other_mask)
+{
+	uint32_t i, self = 0;
+
+	for (i = m->first; i <= m->last; i++) {
+		if (t->tok[i].flags & TF_ELSEWHERE)
+			return 1;
+		self |= t->tok[i].flags & TF_SELF;
+	}
+	if (self)
+		return 0;
+	return text_referent(t, m->first, other_mask) == TF_OTHER;
+}
+
+/* Whether match m of rule r survives the context rules: negation, a
+ * helper's question, someone else's words, an idiom, recovered history. */
+static int cue_ok(const risk_state *st, const lex_match *m, const risk_rule *r)
+{
+	const kd_text *t = st->t;
+	const kd_tok *k = &t->tok[m->first];
+	size_t j;
+
+	if (r->negonly ? !(k->flags & TF_NEGATED) : ((k->flags & TF_NEGATED) && !r->noneg))
+		return 0;
+	if (st->helper && (t->sent[k->sent].flags & SF_QUESTION))
+		return 0;
+	if (elsewhere(t, m, st->other))
+		return 0;
+	for (j = 0; j < st->lm->n; j++) {
+		const lex_match *b = &st->lm->m[j];
+		uint8_t c2 = st->e->risk_rules[b->rule].cat;
+		if (c2 == RC_BLOCK && overlaps(m, b))
+			return 0;
+		if (c2 == RC_PAST && st->recovered && !st->relapse && t->tok[b->first].sent == k->sent)
+			return 0;
+		if (c2 == RC_RECOVERY && !st->relapse && !overlaps(m, b) &&
+		    t->tok[b->first].clause == k->clause)
+			return 0;
+	}
+	return 1;
+}
+
+int risk_read(kd_analyzer *a, kd_speaker sp, kd_risk *out)
+{
+	const kd_engine *e = a->e;
+	const kd_text *t = &a->text;
+	lex_matches *lm = &a->lm;
+	size_t i, j, nmod = 0;
+	int rc, blocked;
+	risk_state st;
+	kd_risk_level level = KD_RISK_NONE;
+	uint32_t cue_sent_lo = UINT32_MAX, cue_sent_hi = 0;
+
+	lm->n = 0;
+	a->nev = 0;
+	memset(out, 0, sizeof(*out));
+	st.e = e;
+	st.t = t;
+	st.lm = lm;
+	st.helper = sp == KD_SPEAKER_HELPER;
+	st.other = TF_OTHER | (st.helper ? TF_YOU : 0);
+	st.recovered = st.relapse = 0;
+	if ((rc = lex_scan(&e->risk, t, lm)) != 0)
+		goto done;
+	/* recovery and relapse markers, anywhere in the text */
+	for (i = 0; i < lm->n; i++) {
+		uint8_t cat = e->risk_rules[lm->m[i].rule].cat;
+		if (cat == RC_RELAPSE)
+			st.relapse = 1;
+		if (cat != RC_RECOVERY)
+			continue;
+		blocked = 0;
+		for (j = 0; j < lm->n; j++) {
+			uint8_t c2 = e->risk_rules[lm->m[j].rule].cat;
+			if (c2 >= RC_SELF_HARM && c2 <= RC_IMMINENT && overlaps(&lm->m[i], &lm->m[j]))
+				blocked = 1;
+		}
+		if (!blocked && !(t->tok[lm->m[i].first].flags & TF_NEGATED))
+			st.recovered = 1;
+	}
+	/* direct cues, then wish + death pairs, then modifiers near a cue */
+	for (i = 0; i < lm->n; i++) {
+		const lex_match *m = &lm->m[i];
+		const risk_rule *r = &e->risk_rules[m->rule];
+		const kd_tok *k = &t->tok[m->first];
+		lex_match pair;
+		if (r->cat == RC_WANT) {
+			if (!cue_ok(&st, m, r))
+				continue;
+			for (j = 0; j < lm->n; j++) {
+				const lex_match *d = &lm->m[j];
+				const risk_rule *dr = &e->risk_rules[d->rule];
+				if (dr->cat != RC_DEATH || overlaps(m, d) || t->tok[d->first].sent != k->sent)
+					continue;
+				if ((d->first > m->last ? d->first - m->last : m->first - d->last) > PAIR_SPAN)
+					continue;
+				if (!cue_ok(&st, d, dr))
+					continue;
+				pair.rule = m->rule;
+				pair.first = m->first < d->first ? m->first : d->first;
+				pair.last = m->last > d->last ? m->last : d->last;
+				break;
+			}
+			if (j == lm->n)
+				continue;
+			m = &pair;
+			r = &e->risk_rules[lm->m[j].rule];
+			level = level > KD_RISK_IDEATION ? level : KD_RISK_IDEATION;
+		} else if (r->cat < RC_SELF_HARM || r->cat > RC_IMMINENT || !cue_ok(&st, m, r)) {
+			continue;
+		} else if ((kd_risk_level)r->cat > level) {
+			level = (kd_risk_level)r->cat;
+		}
+		if ((rc = add_evidence(a, t, m, r->name)) != 0)
+			goto done;
+		if (k->sent < cue_sent_lo)
+			cue_sent_lo = k->sent;
+		if (k->sent > cue_sent_hi)
+			cue_sent_hi = k->sent;
+	}
+	if (level != KD_RISK_NONE && level != KD_RISK_IMMINENT) {
+		for (i = 0; i < lm->n; i++) {
+			const lex_match *m = &lm->m[i];
+			const risk_rule *r = &e->risk_rules[m->rule];
+			const kd_tok *k = &t->tok[m->first];
+			if (r->cat < RC_MEANS || r->cat > RC_PLAN)
+				continue;
+			if (k->sent + 2 < cue_sent_lo || k->sent > cue_sent_hi + 2)
+				continue;
+			if (!cue_ok(&st, m, r))
+				continue;
+			if ((rc = add_evidence(a, t, m, r->name)) != 0)
+				goto done;
+			nmod++;
+		}
+		if (nmod > 0)
+			level = KD_RISK_IMMINENT;
+	}
+	if (a->nev > 1)
+		qsort(a->ev, a->nev, sizeof(kd_evidence), ev_cmp);
+	out->level = level;
+	out->evidence = a->ev;
+	out->n_evidence = a->nev;
+done:
+	return rc;
+}
