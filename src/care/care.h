@@ -12,7 +12,10 @@
 #define KD_CARE_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdint.h>
+
+#include "kindred/engine.h"
 
 #include "care/policy.h"
 #include "store/store.h"
@@ -23,12 +26,62 @@ typedef struct care {
 	vault *v;
 	json_t *feelings; /* [{code, label}] from data/content/feelings.json */
 	json_t *safety;   /* data/content/safety_plan.json */
+	json_t *reflect;  /* data/content/reflections.json */
 	int64_t invite_ttl; /* seconds an invitation stays valid */
+	const kd_engine *engine; /* borrowed; NULL: no risk reading, no replies */
+	pthread_key_t analyzers; /* each thread's kd_analyzer */
+	int has_key;             /* analyzers was created (care_fini may run twice) */
 } care;
 
-/* Loads the content it needs; the care does not own st or v. */
-int care_init(care *c, store *st, vault *v);
+/* Loads the content it needs; the care borrows st, v and engine (which
+ * may be NULL, then free text is stored without readings). */
+int care_init(care *c, store *st, vault *v, const kd_engine *engine);
 void care_fini(care *c);
+
+/* --- reading free text (analysis.c, engine_data.c) --- */
+
+/* Builds the engine from the data embedded in the binary; on
+ * KD_ENGINE_EDATA err says which file and line.  *out is the caller's. */
+int care_engine_new(kd_engine **out, char *err, size_t errlen);
+
+/* Runs the engine over a client's text on this thread's analyzer; the
+ * result's arrays stay valid until the next call on this thread. */
+int care_analyze(care *c, const char *text, size_t len, unsigned readings, kd_result *out);
+
+/* --- the risk pathway (risk.c) --- */
+
+/* Reads a client's free text for risk and, if it finds any, records the
+ * event and tells whom the client chose.  Never fails the caller's save:
+ * a reading error counts as no reading.  *level receives the level. */
+int care_risk_text(care *c, const actor *client, const char *source, int64_t source_id,
+		   const char *text, size_t len, int *level);
+/* Records a risk noticed another way (a measure's item). */
+int care_risk_event(care *c, const actor *client, const char *source, int64_t source_id,
+		    int level);
+/* The client's choices: {"notify": "clinician"|"nobody"|null, "replies": bool}. */
+int care_prefs_get(care *c, const actor *who, json_t **out);
+int care_prefs_set(care *c, const actor *who, const char *notify, int replies,
+		   const char **why);
+/* Risk events a clinician was told of for client_id: {"events": [...]}. */
+int care_risk_list(care *c, const actor *who, int64_t client_id, json_t **out);
+/* The clinician has seen them. */
+int care_risk_seen(care *c, const actor *who, int64_t client_id);
+
+/* --- the journal (journal.c, reflect.c) --- */
+
+/* Saves an entry (always, whatever its reading) and, unless the client
+ * turned replies off, writes kindred's reflection: {id, created_at, text,
+ * reply, risk: {level, at_risk}}. */
+int care_journal_add(care *c, const actor *who, const char *text, json_t **out,
+		     const char **why);
+int care_journal_list(care *c, const actor *who, int limit, json_t **out);
+int care_journal_get(care *c, const actor *who, int64_t id, json_t **out);
+/* The client's unsent draft: {"text", "updated_at"} or {"text": ""}. */
+int care_draft_get(care *c, const actor *who, json_t **out);
+int care_draft_put(care *c, const actor *who, const char *text, const char **why);
+/* Composes kindred's reflection on text from the engine's reading r;
+ * deterministic for the same text.  Returns a malloc'd string. */
+char *care_reflect(const care *c, const char *text, size_t len, const kd_result *r);
 
 /* --- people (people.c) --- */
 

@@ -44,7 +44,7 @@ int care_checkin_add(care *c, const actor *who, int mood, const char *const *fee
 	buf codes;
 	int64_t id = 0, now = (int64_t)time(NULL);
 	char when[32];
-	int rc;
+	int rc, level = 0;
 
 	buf_init(&codes);
 	if ((rc = policy_require(c->st, who, POLICY_WRITE, RES_CHECKINS, who->id, 0)) != 0)
@@ -99,10 +99,13 @@ int care_checkin_add(care *c, const actor *who, int mood, const char *const *fee
 	}
 	if ((rc = store_commit(c->st)) != 0)
 		goto done;
+	/* Saved; the note now goes through the risk pathway, which cannot
+	 * undo the save. */
+	care_risk_text(c, who, "check-in note", id, note, note_len, &level);
 	care_iso_time(now, when, sizeof(when));
-	*out = json_pack("{s:I, s:i, s:s, s:s, s:b}", "id", (json_int_t)id, "mood", mood,
+	*out = json_pack("{s:I, s:i, s:s, s:s, s:b, s:b}", "id", (json_int_t)id, "mood", mood,
 			 "feelings", buf_cstr(&codes), "created_at", when, "has_note",
-			 note_len > 0);
+			 note_len > 0, "at_risk", level > 0);
 done:
 	free(sealed);
 	store_user_clear(&u);
@@ -212,6 +215,8 @@ static int caseload_row(void *arg, const store_client_row *r)
 		json_object_set_new(row, "last_checkin_at", json_null());
 		json_object_set_new(row, "last_mood", json_null());
 	}
+	json_object_set_new(row, "risk_unseen", json_integer(r->risk_unseen));
+	json_object_set_new(row, "risk_flag", json_boolean(r->risk_unseen > 0));
 	json_array_append_new(rows, row);
 	return 0;
 }

@@ -33,19 +33,30 @@ static json_t *content_load(const char *path)
 	return f ? json_loadb((const char *)f->data, f->len, 0, &jerr) : NULL;
 }
 
-int care_init(care *c, store *st, vault *v)
+static void analyzer_free(void *a)
+{
+	kd_analyzer_free(a);
+}
+
+int care_init(care *c, store *st, vault *v, const kd_engine *engine)
 {
 	json_t *doc;
 
 	memset(c, 0, sizeof(*c));
 	c->st = st;
 	c->v = v;
+	c->engine = engine;
 	c->invite_ttl = 7 * 24 * 3600;
+	if (pthread_key_create(&c->analyzers, analyzer_free) != 0)
+		return KD_ENOMEM;
+	c->has_key = 1;
 	doc = content_load("data/content/feelings.json");
 	c->feelings = json_incref(json_object_get(doc, "feelings"));
 	json_decref(doc);
 	c->safety = content_load("data/content/safety_plan.json");
-	if (!json_is_array(c->feelings) || !json_is_array(json_object_get(c->safety, "steps"))) {
+	c->reflect = content_load("data/content/reflections.json");
+	if (!json_is_array(c->feelings) || !json_is_array(json_object_get(c->safety, "steps")) ||
+	    !json_is_object(c->reflect)) {
 		care_fini(c);
 		return KD_EINVAL;
 	}
@@ -54,10 +65,19 @@ int care_init(care *c, store *st, vault *v)
 
 void care_fini(care *c)
 {
+	if (c->has_key) {
+		/* Worker threads free theirs as they exit; this is the caller's. */
+		kd_analyzer_free(pthread_getspecific(c->analyzers));
+		pthread_setspecific(c->analyzers, NULL);
+		pthread_key_delete(c->analyzers);
+		c->has_key = 0;
+	}
 	json_decref(c->feelings);
 	json_decref(c->safety);
+	json_decref(c->reflect);
 	c->feelings = NULL;
 	c->safety = NULL;
+	c->reflect = NULL;
 }
 
 void care_iso_time(int64_t t, char *out, size_t len)

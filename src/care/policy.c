@@ -20,6 +20,9 @@ const char *policy_resource_name(policy_resource res)
 	case RES_PROFILE: return "profile";
 	case RES_USERS: return "users";
 	case RES_SAFETY_PLAN: return "safety plan";
+	case RES_JOURNAL: return "journal";
+	case RES_PREFS: return "choices";
+	case RES_RISK: return "risk alerts";
 	}
 	return "unknown";
 }
@@ -86,6 +89,15 @@ static int decide(store *s, const actor *who, policy_action action, policy_resou
 		if ((linked = clinician_of(s, who, subject, reason)) != 0)
 			return linked > 0 ? 0 : linked;
 		*reason = "not their data";
+		return KD_ENOTFOUND;
+	case RES_JOURNAL:
+	case RES_PREFS:
+		*reason = own && is_role(who, "client") ? "own data" : "not their data";
+		return own && is_role(who, "client") ? 0 : KD_ENOTFOUND;
+	case RES_RISK:
+		if ((linked = clinician_of(s, who, subject, reason)) != 0)
+			return linked > 0 ? 0 : linked;
+		*reason = "not their client";
 		return KD_ENOTFOUND;
 	case RES_AUDIT:
 	case RES_PROFILE:

@@ -31,6 +31,9 @@ typedef enum policy_resource {
 	RES_PROFILE,    /* a person's account details */
 	RES_USERS,      /* the list of accounts (administration) */
 	RES_SAFETY_PLAN, /* a client's safety plan */
+	RES_JOURNAL,     /* a client's journal: theirs alone */
+	RES_PREFS,       /* a client's choices about their care */
+	RES_RISK,        /* risk events a client's clinician was told of */
 } policy_resource;
 
 /* Decides and audits.  Returns 0 if allowed; KD_EAUTH if the actor must

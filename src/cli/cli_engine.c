@@ -10,45 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/embed.h"
+#include "care/care.h"
 
 #include <utf8proc.h>
 
 int cli_engine_new(kd_engine **out)
 {
-	const embed_file *all;
-	kd_blob *blobs = NULL;
-	kd_engine_data d;
 	char err[512] = "";
-	size_t n, i, nb = 0;
-	int rc;
+	int rc = care_engine_new(out, err, sizeof(err));
 
-	all = embed_all(&n);
-	blobs = calloc(n ? n : 1, sizeof(*blobs));
-	if (!blobs) {
-		rc = KD_ENGINE_ENOMEM;
-		goto fail;
-	}
-	for (i = 0; i < n; i++) {
-		if (strncmp(all[i].path, "data/", 5) != 0)
-			continue;
-		blobs[nb].name = all[i].path + 5;
-		blobs[nb].data = all[i].data;
-		blobs[nb].len = all[i].len;
-		nb++;
-	}
-	d.blobs = blobs;
-	d.n_blobs = nb;
-	d.errbuf = err;
-	d.errlen = sizeof(err);
-	if ((rc = kd_engine_new(&d, out)) != 0)
-		goto fail;
-	goto done;
-fail:
-	fprintf(stderr, "kindred: cannot build the engine: %s%s%s\n", kd_engine_strerror(rc),
-		*err ? ": " : "", err);
-done:
-	free(blobs);
+	if (rc != 0)
+		fprintf(stderr, "kindred: cannot build the engine: %s%s%s\n",
+			kd_engine_strerror(rc), *err ? ": " : "", err);
 	return rc;
 }
 

@@ -4,6 +4,7 @@
  */
 #include "cli/open.h"
 
+#include "cli/cli_engine.h"
 #include "kd.h"
 #include "web/web.h"
 
@@ -14,6 +15,7 @@
 int cmd_serve(int argc, char **argv)
 {
 	app a;
+	kd_engine *engine = NULL;
 	store *st = NULL;
 	vault *v = NULL;
 	char *err = NULL;
@@ -32,7 +34,13 @@ int cmd_serve(int argc, char **argv)
 	}
 	if ((code = cli_open(&a.cfg, &st, &v)) != 0)
 		return code;
-	if (care_init(&a.care, st, v) != 0) {
+	/* Without the engine no client text could be read for risk: refuse
+	 * to serve rather than serve without the pathway. */
+	if (cli_engine_new(&engine) != 0) {
+		code = CLI_FAIL;
+		goto done;
+	}
+	if (care_init(&a.care, st, v, engine) != 0) {
 		fprintf(stderr, "kindred: the embedded content is damaged\n");
 		code = CLI_FAIL;
 		goto done;
@@ -61,6 +69,7 @@ done:
 	free(err);
 	app_unload(&a);
 	care_fini(&a.care);
+	kd_engine_free(engine);
 	store_close(st);
 	vault_close(v);
 	return code;

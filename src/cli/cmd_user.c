@@ -85,7 +85,7 @@ int cmd_user(int argc, char **argv)
 	}
 	if ((code = cli_open(&cfg, &st, &v)) != 0)
 		return code;
-	if (care_init(&c, st, v) != 0) {
+	if (care_init(&c, st, v, NULL) != 0) {
 		code = CLI_FAIL;
 		goto done;
 	}

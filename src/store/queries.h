@@ -33,7 +33,11 @@ Q(CASELOAD, "SELECT u.id, u.display_name, l.created_at, "
 	    "(SELECT max(c.created_at) FROM checkins c WHERE c.client_id = u.id), "
 	    "(SELECT c.mood FROM checkins c WHERE c.client_id = u.id "
 	    " ORDER BY c.created_at DESC, c.id DESC LIMIT 1), "
-	    "(SELECT count(*) FROM checkins c WHERE c.client_id = u.id) "
+	    "(SELECT count(*) FROM checkins c WHERE c.client_id = u.id), "
+	    "(SELECT count(*) FROM risk_events r WHERE r.client_id = u.id "
+	    " AND r.told_clinician = 1 AND r.seen_at IS NULL), "
+	    "(SELECT max(r.level) FROM risk_events r WHERE r.client_id = u.id "
+	    " AND r.told_clinician = 1 AND r.seen_at IS NULL) "
 	    "FROM care_links l JOIN users u ON u.id = l.client_id "
 	    "WHERE l.clinician_id = $1 ORDER BY u.display_name, u.id")
 Q(CHECKIN_ADD, "INSERT INTO checkins (client_id, mood, feelings, created_at) "
@@ -65,3 +69,25 @@ Q(SAFETY_GET, "SELECT p.body, p.updated_at, p.updated_by, u.display_name FROM sa
 Q(SAFETY_PUT, "INSERT INTO safety_plans (client_id, body, updated_at, updated_by) "
 	      "VALUES ($1, $2, $3, $4) ON CONFLICT (client_id) DO UPDATE SET "
 	      "body = excluded.body, updated_at = excluded.updated_at, updated_by = excluded.updated_by")
+Q(JOURNAL_ADD, "INSERT INTO journal_entries (client_id, risk_level, created_at) "
+	       "VALUES ($1, $2, $3) RETURNING id")
+Q(JOURNAL_SET, "UPDATE journal_entries SET body = $2, reply = $3 WHERE id = $1")
+Q(JOURNAL_LIST, "SELECT id, client_id, body, reply, risk_level, created_at FROM journal_entries "
+		"WHERE client_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2")
+Q(JOURNAL_GET, "SELECT id, client_id, body, reply, risk_level, created_at FROM journal_entries "
+	       "WHERE id = $1")
+Q(DRAFT_GET, "SELECT body, updated_at FROM journal_drafts WHERE client_id = $1")
+Q(DRAFT_PUT, "INSERT INTO journal_drafts (client_id, body, updated_at) VALUES ($1, $2, $3) "
+	     "ON CONFLICT (client_id) DO UPDATE SET body = excluded.body, "
+	     "updated_at = excluded.updated_at")
+Q(DRAFT_DELETE, "DELETE FROM journal_drafts WHERE client_id = $1")
+Q(PREFS_GET, "SELECT notify, replies FROM client_prefs WHERE client_id = $1")
+Q(PREFS_PUT, "INSERT INTO client_prefs (client_id, notify, replies, updated_at) "
+	     "VALUES ($1, $2, $3, $4) ON CONFLICT (client_id) DO UPDATE SET "
+	     "notify = excluded.notify, replies = excluded.replies, updated_at = excluded.updated_at")
+Q(RISK_ADD, "INSERT INTO risk_events (client_id, source, source_id, level, told_clinician, "
+	    "created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+Q(RISK_LIST, "SELECT id, source, source_id, level, created_at, seen_at FROM risk_events "
+	     "WHERE client_id = $1 AND told_clinician = 1 ORDER BY created_at DESC, id DESC LIMIT $2")
+Q(RISK_SEEN, "UPDATE risk_events SET seen_at = $2, seen_by = $3 "
+	     "WHERE client_id = $1 AND told_clinician = 1 AND seen_at IS NULL")

@@ -585,6 +585,8 @@ int store_caseload_each(store *s, int64_t clinician_id,
 		r.last_checkin_at = s->drv->col_null(cur, 3) ? 0 : s->drv->col_int(cur, 3);
 		r.last_mood = s->drv->col_null(cur, 4) ? -1 : (int)s->drv->col_int(cur, 4);
 		r.checkins = s->drv->col_int(cur, 5);
+		r.risk_unseen = s->drv->col_int(cur, 6);
+		r.risk_level = s->drv->col_null(cur, 7) ? 0 : (int)s->drv->col_int(cur, 7);
 		if ((rc = fn(arg, &r)) != 0)
 			break;
 	}
@@ -639,6 +641,197 @@ int store_checkin_each(store *s, int64_t client_id, int limit,
 	}
 	s->drv->done(cur);
 	return rc;
+}
+
+/* --- journal --- */
+
+int store_journal_add(store *s, int64_t client_id, int risk_level, int64_t now, int64_t *id)
+{
+	db_arg a[] = {DB_I(client_id), DB_I(risk_level), DB_I(now)};
+
+	return one_int(s, Q_JOURNAL_ADD, a, 3, id);
+}
+
+int store_journal_set(store *s, int64_t id, const unsigned char *body, size_t body_len,
+		      const unsigned char *reply, size_t reply_len)
+{
+	db_arg a[] = {DB_I(id), DB_B(body, body_len), DB_B(reply, reply_len)};
+
+	return run(s, Q_JOURNAL_SET, a, 3, NULL);
+}
+
+/* Walks journal rows of query qid; with want_one, KD_ENOTFOUND if none. */
+static int journal_walk(store *s, int qid, const db_arg *a, int n, int want_one,
+			int (*fn)(void *arg, const store_journal *j), void *arg)
+{
+	db *c = conn_db(s);
+	db_cur *cur;
+	store_journal j;
+	int rc, seen = 0;
+
+	if (!c)
+		return KD_EDB;
+	if ((rc = s->drv->query(c, qid, a, n, &cur)) != 0)
+		return rc;
+	while ((rc = s->drv->step(cur)) == 1) {
+		seen = 1;
+		j.id = s->drv->col_int(cur, 0);
+		j.client_id = s->drv->col_int(cur, 1);
+		j.body = s->drv->col_null(cur, 2) ? NULL : s->drv->col_blob(cur, 2, &j.body_len);
+		if (!j.body)
+			j.body_len = 0;
+		j.reply = s->drv->col_null(cur, 3) ? NULL : s->drv->col_blob(cur, 3, &j.reply_len);
+		if (!j.reply)
+			j.reply_len = 0;
+		j.risk_level = (int)s->drv->col_int(cur, 4);
+		j.created_at = s->drv->col_int(cur, 5);
+		if ((rc = fn(arg, &j)) != 0)
+			break;
+	}
+	s->drv->done(cur);
+	if (rc == 0 && want_one && !seen)
+		rc = KD_ENOTFOUND;
+	return rc;
+}
+
+int store_journal_each(store *s, int64_t client_id, int limit,
+		       int (*fn)(void *arg, const store_journal *j), void *arg)
+{
+	db_arg a[] = {DB_I(client_id), DB_I(limit)};
+
+	return journal_walk(s, Q_JOURNAL_LIST, a, 2, 0, fn, arg);
+}
+
+int store_journal_get(store *s, int64_t id, int (*fn)(void *arg, const store_journal *j),
+		      void *arg)
+{
+	db_arg a[] = {DB_I(id)};
+
+	return journal_walk(s, Q_JOURNAL_GET, a, 1, 1, fn, arg);
+}
+
+int store_draft_get(store *s, int64_t client_id, unsigned char **body, size_t *len,
+		    int64_t *updated_at)
+{
+	db_arg a[] = {DB_I(client_id)};
+	db *c = conn_db(s);
+	db_cur *cur;
+	const void *b;
+	int rc;
+
+	*body = NULL;
+	*len = 0;
+	if (!c)
+		return KD_EDB;
+	if ((rc = s->drv->query(c, Q_DRAFT_GET, a, 1, &cur)) != 0)
+		return rc;
+	rc = s->drv->step(cur);
+	if (rc == 1) {
+		b = s->drv->col_blob(cur, 0, len);
+		*body = kd_xmalloc(*len);
+		memcpy(*body, b, *len);
+		*updated_at = s->drv->col_int(cur, 1);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = KD_ENOTFOUND;
+	}
+	s->drv->done(cur);
+	return rc;
+}
+
+int store_draft_put(store *s, int64_t client_id, const unsigned char *body, size_t len,
+		    int64_t now)
+{
+	db_arg a[] = {DB_I(client_id), DB_B(body, len), DB_I(now)};
+
+	return run(s, Q_DRAFT_PUT, a, 3, NULL);
+}
+
+int store_draft_delete(store *s, int64_t client_id)
+{
+	db_arg a[] = {DB_I(client_id)};
+
+	return run(s, Q_DRAFT_DELETE, a, 1, NULL);
+}
+
+/* --- a client's choices --- */
+
+int store_prefs_get(store *s, int64_t client_id, store_prefs *p)
+{
+	db_arg a[] = {DB_I(client_id)};
+	db *c = conn_db(s);
+	db_cur *cur;
+	const char *t;
+	int rc;
+
+	p->notify[0] = '\0';
+	p->replies = 1;
+	if (!c)
+		return KD_EDB;
+	if ((rc = s->drv->query(c, Q_PREFS_GET, a, 1, &cur)) != 0)
+		return rc;
+	rc = s->drv->step(cur);
+	if (rc == 1) {
+		t = s->drv->col_text(cur, 0);
+		snprintf(p->notify, sizeof(p->notify), "%s", t ? t : "");
+		p->replies = (int)s->drv->col_int(cur, 1);
+		rc = 0;
+	}
+	s->drv->done(cur);
+	return rc;
+}
+
+int store_prefs_put(store *s, int64_t client_id, const store_prefs *p, int64_t now)
+{
+	db_arg a[] = {DB_I(client_id), p->notify[0] ? DB_T(p->notify) : DB_N,
+		      DB_I(p->replies ? 1 : 0), DB_I(now)};
+
+	return run(s, Q_PREFS_PUT, a, 4, NULL);
+}
+
+/* --- the risk pathway --- */
+
+int store_risk_add(store *s, int64_t client_id, const char *source, int64_t source_id,
+		   int level, int told_clinician, int64_t now, int64_t *id)
+{
+	db_arg a[] = {DB_I(client_id), DB_T(source), source_id ? DB_I(source_id) : DB_N,
+		      DB_I(level), DB_I(told_clinician ? 1 : 0), DB_I(now)};
+
+	return one_int(s, Q_RISK_ADD, a, 6, id);
+}
+
+int store_risk_each(store *s, int64_t client_id, int limit,
+		    int (*fn)(void *arg, const store_risk_row *r), void *arg)
+{
+	db_arg a[] = {DB_I(client_id), DB_I(limit)};
+	db *c = conn_db(s);
+	db_cur *cur;
+	store_risk_row r;
+	int rc;
+
+	if (!c)
+		return KD_EDB;
+	if ((rc = s->drv->query(c, Q_RISK_LIST, a, 2, &cur)) != 0)
+		return rc;
+	while ((rc = s->drv->step(cur)) == 1) {
+		r.id = s->drv->col_int(cur, 0);
+		r.source = s->drv->col_text(cur, 1);
+		r.source_id = s->drv->col_null(cur, 2) ? 0 : s->drv->col_int(cur, 2);
+		r.level = (int)s->drv->col_int(cur, 3);
+		r.created_at = s->drv->col_int(cur, 4);
+		r.seen_at = s->drv->col_null(cur, 5) ? 0 : s->drv->col_int(cur, 5);
+		if ((rc = fn(arg, &r)) != 0)
+			break;
+	}
+	s->drv->done(cur);
+	return rc;
+}
+
+int store_risk_seen(store *s, int64_t client_id, int64_t seen_by, int64_t now)
+{
+	db_arg a[] = {DB_I(client_id), DB_I(now), DB_I(seen_by)};
+
+	return run(s, Q_RISK_SEEN, a, 3, NULL);
 }
 
 /* --- safety plans --- */

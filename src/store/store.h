@@ -104,6 +104,8 @@ typedef struct store_client_row {
 	int64_t last_checkin_at; /* 0 if none */
 	int last_mood;           /* -1 if none */
 	int64_t checkins;
+	int64_t risk_unseen; /* risk events for the clinician not yet seen */
+	int risk_level;      /* highest of those, 0 if none */
 } store_client_row;
 /* Walks the clinician's caseload ordered by display name; the row's
  * strings are valid only during fn. */
@@ -128,6 +130,67 @@ int store_checkin_set_note(store *s, int64_t id, const unsigned char *sealed, si
 /* Newest first, at most limit rows; pointers valid only during fn. */
 int store_checkin_each(store *s, int64_t client_id, int limit,
 		       int (*fn)(void *arg, const store_checkin *c), void *arg);
+
+/* --- journal --- */
+
+typedef struct store_journal {
+	int64_t id;
+	int64_t client_id;
+	const unsigned char *body; /* sealed; NULL until set */
+	size_t body_len;
+	const unsigned char *reply; /* sealed; NULL when none */
+	size_t reply_len;
+	int risk_level;
+	int64_t created_at;
+} store_journal;
+
+int store_journal_add(store *s, int64_t client_id, int risk_level, int64_t now, int64_t *id);
+int store_journal_set(store *s, int64_t id, const unsigned char *body, size_t body_len,
+		      const unsigned char *reply, size_t reply_len);
+/* Newest first; pointers valid only during fn. */
+int store_journal_each(store *s, int64_t client_id, int limit,
+		       int (*fn)(void *arg, const store_journal *j), void *arg);
+/* Calls fn once for entry id; KD_ENOTFOUND if there is none. */
+int store_journal_get(store *s, int64_t id, int (*fn)(void *arg, const store_journal *j),
+		      void *arg);
+
+/* The client's one draft (sealed); KD_ENOTFOUND if none.  *body is the
+ * caller's (free()). */
+int store_draft_get(store *s, int64_t client_id, unsigned char **body, size_t *len,
+		    int64_t *updated_at);
+int store_draft_put(store *s, int64_t client_id, const unsigned char *body, size_t len,
+		    int64_t now);
+int store_draft_delete(store *s, int64_t client_id);
+
+/* --- a client's choices --- */
+
+typedef struct store_prefs {
+	char notify[16]; /* "clinician", "nobody", or "" when not chosen yet */
+	int replies;     /* journal replies on (1) or off (0) */
+} store_prefs;
+
+/* Fills the defaults (not chosen, replies on) when the client has none. */
+int store_prefs_get(store *s, int64_t client_id, store_prefs *p);
+int store_prefs_put(store *s, int64_t client_id, const store_prefs *p, int64_t now);
+
+/* --- the risk pathway --- */
+
+typedef struct store_risk_row {
+	int64_t id;
+	const char *source;
+	int64_t source_id;
+	int level;
+	int64_t created_at;
+	int64_t seen_at; /* 0 if not yet */
+} store_risk_row;
+
+int store_risk_add(store *s, int64_t client_id, const char *source, int64_t source_id,
+		   int level, int told_clinician, int64_t now, int64_t *id);
+/* Events the client's clinician was told of, newest first. */
+int store_risk_each(store *s, int64_t client_id, int limit,
+		    int (*fn)(void *arg, const store_risk_row *r), void *arg);
+/* Marks every unseen event of the client as seen by seen_by. */
+int store_risk_seen(store *s, int64_t client_id, int64_t seen_by, int64_t now);
 
 /* --- safety plans --- */
 

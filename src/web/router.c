@@ -37,6 +37,15 @@ const route routes[] = {
 	{"GET", "/safety-plan/download", h_safety_download, ROUTE_HTML},
 	{"GET", "/clients/{id}/safety-plan", h_client_safety, HA},
 	{"POST", "/clients/{id}/safety-plan", h_client_safety_save, HA},
+	{"GET", "/clients/{id}/risk", h_client_risk, ROUTE_API},
+	{"POST", "/clients/{id}/risk/seen", h_client_risk_seen, HA},
+	{"GET", "/journal", h_journal, HA},
+	{"POST", "/journal", h_journal_create, HA},
+	{"GET", "/journal/draft", h_draft, ROUTE_API},
+	{"POST", "/journal/draft", h_draft_save, HA},
+	{"GET", "/journal/{id}", h_journal_entry, HA},
+	{"GET", "/settings", h_settings, HA},
+	{"POST", "/settings", h_settings_save, HA},
 };
 
 const size_t routes_count = sizeof(routes) / sizeof(routes[0]);

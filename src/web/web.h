@@ -142,6 +142,18 @@ void h_safety_save(req *r, reply *out);
 void h_client_safety(req *r, reply *out);
 void h_client_safety_save(req *r, reply *out);
 void h_safety_download(req *r, reply *out);
+void h_journal(req *r, reply *out);
+void h_journal_create(req *r, reply *out);
+void h_journal_entry(req *r, reply *out);
+void h_draft(req *r, reply *out);
+void h_draft_save(req *r, reply *out);
+void h_settings(req *r, reply *out);
+void h_settings_save(req *r, reply *out);
+void h_client_risk(req *r, reply *out);
+void h_client_risk_seen(req *r, reply *out);
+/* Adds the client's safety plan and the crisis lines to a page's body,
+ * for the answer to text that read as at risk. */
+void support_add(req *r, json_t *body);
 
 /* --- the server (server.c) --- */
 

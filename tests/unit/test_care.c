@@ -81,7 +81,7 @@ static int setup(void **state)
 	}
 	if (!(f->v = vault_fixed(0x5a)))
 		return -1;
-	if (care_init(&f->c, f->s, f->v) != 0)
+	if (care_init(&f->c, f->s, f->v, NULL) != 0)
 		return -1;
 	*state = f;
 	return 0;
@@ -596,7 +596,7 @@ static void test_checkin_sealed(void **state)
 		vault *v2 = vault_fixed(0x77);
 
 		assert_non_null(v2);
-		assert_int_equal(care_init(&c2, f->s, v2), 0);
+		assert_int_equal(care_init(&c2, f->s, v2, NULL), 0);
 		assert_int_equal(care_checkin_list(&c2, &cl, cl.id, 50, &out), KD_ECRYPTO);
 		assert_null(out);
 		care_fini(&c2);

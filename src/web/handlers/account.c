@@ -195,5 +195,5 @@ void h_join(req *r, reply *out)
 	out->status = 201;
 	out->body = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "role", "client", "csrf",
 			      r->csrf);
-	reply_redirect(out, "/checkins?welcome=1");
+	reply_redirect(out, "/settings?welcome=1");
 }

@@ -55,6 +55,8 @@ void h_checkins(req *r, reply *out)
 		json_object_set_new(out->body, "thanks", json_true());
 	if (input_bool(r->in, "welcome"))
 		json_object_set_new(out->body, "welcome", json_true());
+	if (input_bool(r->in, "support"))
+		support_add(r, out->body);
 }
 
 void h_checkin_create(req *r, reply *out)
@@ -89,8 +91,9 @@ void h_checkin_create(req *r, reply *out)
 	}
 	out->status = 201;
 	out->body = made;
-	snprintf(loc, sizeof(loc), "/checkins?thanks=%lld",
-		 (long long)json_integer_value(json_object_get(made, "id")));
+	snprintf(loc, sizeof(loc), "/checkins?thanks=%lld%s",
+		 (long long)json_integer_value(json_object_get(made, "id")),
+		 json_is_true(json_object_get(made, "at_risk")) ? "&support=1" : "");
 	reply_redirect(out, loc);
 	return;
 refill:
@@ -118,9 +121,14 @@ refill:
 
 void h_client_checkins(req *r, reply *out)
 {
+	json_t *risk = NULL;
+
 	out->tpl = "client.html";
 	out->title = "Check-ins";
 	checkins_page(r, out, r->id);
+	if (out->status < 400 && !r->api &&
+	    care_risk_list(&r->app->care, &r->who, r->id, &risk) == 0)
+		json_object_set_new(out->body, "risk", risk);
 }
 
 void h_caseload(req *r, reply *out)
