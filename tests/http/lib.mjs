@@ -1,16 +1,55 @@
 // Helpers for kindred's black-box HTTP tests: start a real `kindred serve`
 // on a free port with a fresh data directory, and a tiny cookie-keeping
 // client.  No mocks: every test talks HTTP to the real binary.
+//
+// The suite runs once per backend.  With KINDRED_HTTP_BACKEND=postgresql
+// (tests/run.sh sets it for the second pass, with KINDRED_TEST_PG the URL
+// of a cluster's "postgres" database) each server gets a fresh database,
+// created here with psql and dropped when the server stops.
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export const BIN = process.env.KINDRED_BIN || "build/kindred";
+// The backend under test, as /healthz names it.
+export const BACKEND = process.env.KINDRED_HTTP_BACKEND === "postgresql" ? "postgresql" : "sqlite";
+const PG_ADMIN = process.env.KINDRED_TEST_PG || "";
+const databases = new Map(); // data directory -> --database location
+let dbSerial = 0;
+
+// The URL of database name on the test cluster (the admin URL with its
+// database part replaced; libpq URLs keep host and port in the query).
+export function pgDatabaseUrl(name) {
+  const m = PG_ADMIN.match(/^(postgres(?:ql)?:\/\/[^/?]*)(?:\/[^?]*)?(\?.*)?$/);
+  if (!m) throw new Error("KINDRED_TEST_PG is not a postgresql:// URL: " + PG_ADMIN);
+  return `${m[1]}/${name}${m[2] || ""}`;
+}
+
+export function psql(url, sql) {
+  return execFileSync("psql", ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
+    { stdio: ["ignore", "pipe", "pipe"], maxBuffer: 256 * 1024 * 1024 }).toString();
+}
+
+function freshDatabase() {
+  if (!PG_ADMIN) throw new Error("KINDRED_HTTP_BACKEND=postgresql needs KINDRED_TEST_PG");
+  const name = `kindred_http_${process.pid}_${++dbSerial}`;
+  psql(PG_ADMIN, `CREATE DATABASE ${name}`);
+  return { name, url: pgDatabaseUrl(name) };
+}
+
+// The --database location of a server's data directory (null: the
+// default SQLite file inside it).
+export function databaseOf(dir) {
+  return databases.get(dir)?.url || null;
+}
 
 export async function startServer(extraArgs = []) {
   const dir = mkdtempSync(join(tmpdir(), "kindred-http-"));
-  const child = spawn(BIN, ["serve", "--port", "0", "--data-dir", dir, ...extraArgs], {
+  const db = BACKEND === "postgresql" ? freshDatabase() : null;
+  if (db) databases.set(dir, db);
+  const dbArgs = db ? ["--database", db.url] : [];
+  const child = spawn(BIN, ["serve", "--port", "0", "--data-dir", dir, ...dbArgs, ...extraArgs], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
@@ -26,7 +65,7 @@ export async function startServer(extraArgs = []) {
     child.on("exit", (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}: ${stderr}`)); });
   });
   return {
-    base, dir, child,
+    base, dir, child, database: db ? db.url : null,
     stderr: () => stderr,
     alive: () => child.exitCode === null && child.signalCode === null,
     async stop() {
@@ -36,6 +75,10 @@ export async function startServer(extraArgs = []) {
         await done;
       }
       rmSync(dir, { recursive: true, force: true });
+      if (db) {
+        databases.delete(dir);
+        psql(PG_ADMIN, `DROP DATABASE IF EXISTS ${db.name} WITH (FORCE)`);
+      }
       // Under `make asan` a sanitizer report in the server is a failure.
       const report = stderr.match(/(ERROR: (Address|Leak)Sanitizer|runtime error:).*/);
       if (report) throw new Error("sanitizer report from the server: " + report[0]);
@@ -45,8 +88,10 @@ export async function startServer(extraArgs = []) {
 
 // Adds an account from the command line, as an administrator would.
 export function addUser(dir, username, role, password, name) {
+  const db = databaseOf(dir);
   execFileSync(BIN, ["user", "add", username, "--role", role, "--name", name || username,
-    "--data-dir", dir], { input: password + "\n", stdio: ["pipe", "pipe", "pipe"] });
+    "--data-dir", dir, ...(db ? ["--database", db] : [])],
+    { input: password + "\n", stdio: ["pipe", "pipe", "pipe"] });
 }
 
 // A browser-like client: keeps cookies, never follows redirects.
