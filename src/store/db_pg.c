@@ -23,7 +23,9 @@
  * not inside a transaction (inside one, the work is already lost: the
  * call fails with KD_EBUSY until rollback, so no half of a transaction
  * can commit on the new connection); a reset connection prepares its
- * statements again.
+ * statements again.  A read that finds its connection dead is tried once
+ * more at once (see retry_read), so the first request after a database
+ * restart does not fail.
  */
 #include "store/db.h"
 
@@ -288,6 +290,19 @@ static int pg_prepare(db *c, int qid, const db_arg *args, int nargs)
 	return 0;
 }
 
+/* A connection that died while idle (the server restarted, or an
+ * administrator ended it) is found only when used.  A read outside a
+ * transaction is then tried once more on a new connection; a write is
+ * not, as the server may have done it before the connection went. */
+static int retry_read(db *c, int qid, int *retried)
+{
+	if (*retried || c->in_tx || PQstatus(c->h) != CONNECTION_BAD ||
+	    strncmp(pg_queries[qid], "SELECT", 6) != 0)
+		return 0;
+	*retried = 1;
+	return 1;
+}
+
 static int pg_query(db *c, int qid, const db_arg *args, int nargs, db_cur **out)
 {
 	const char *values[PG_MAX_PARAMS];
@@ -296,17 +311,21 @@ static int pg_query(db *c, int qid, const db_arg *args, int nargs, db_cur **out)
 	struct db_cur *cur;
 	PGresult *res;
 	ExecStatusType st;
-	int i, rc;
+	int i, rc, retried = 0;
 
 	if (qid < 0 || qid >= Q_COUNT || nargs < 0 || nargs > PG_MAX_PARAMS)
 		return KD_EINVAL;
 	cur = &c->curs[qid];
 	PQclear(cur->res); /* a cursor the caller left open */
 	cur->res = NULL;
+again:
 	if ((rc = pg_ready(c)) != 0)
 		return rc;
-	if ((rc = pg_prepare(c, qid, args, nargs)) != 0)
+	if ((rc = pg_prepare(c, qid, args, nargs)) != 0) {
+		if (retry_read(c, qid, &retried))
+			goto again;
 		return rc;
+	}
 	for (i = 0; i < nargs; i++) {
 		formats[i] = 0;
 		lengths[i] = 0;
@@ -333,6 +352,10 @@ static int pg_query(db *c, int qid, const db_arg *args, int nargs, db_cur **out)
 	snprintf(name, sizeof(name), "q%d", qid);
 	res = PQexecPrepared(c->h, name, nargs, values, lengths, formats, 1);
 	st = PQresultStatus(res);
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && retry_read(c, qid, &retried)) {
+		PQclear(res);
+		goto again;
+	}
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
 		rc = pg_err(c, res);
 		PQclear(res);

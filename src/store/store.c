@@ -60,6 +60,10 @@ static void conn_destructor(void *p)
 	conn_free(p);
 }
 
+/* Why the calling thread's connection could not be opened: KD_EBUSY from
+ * a database server that is away (the request may be tried again). */
+static _Thread_local int open_rc = KD_EDB;
+
 /* The calling thread's connection, opened on first use; NULL if the
  * database cannot be opened: then *rc gets the driver's error and *err
  * its message (printed instead when err is NULL). */
@@ -72,6 +76,7 @@ static conn *conn_open(store *s, int *rc, char **err)
 		return k;
 	k = kd_xcalloc(1, sizeof(*k));
 	if ((*rc = s->drv->open(s->location, &k->c, &msg)) != 0) {
+		open_rc = *rc;
 		if (err)
 			*err = msg ? msg : kd_xstrdup("cannot open the database");
 		else
@@ -115,7 +120,7 @@ static int run(store *s, int qid, const db_arg *args, int n, int64_t *changes)
 	int rc;
 
 	if (!c)
-		return KD_EDB;
+		return open_rc;
 	rc = s->drv->query(c, qid, args, n, &cur);
 	if (rc != 0)
 		return rc;
@@ -134,7 +139,7 @@ static int one_int(store *s, int qid, const db_arg *args, int n, int64_t *out)
 	int rc;
 
 	if (!c)
-		return KD_EDB;
+		return open_rc;
 	rc = s->drv->query(c, qid, args, n, &cur);
 	if (rc != 0)
 		return rc;
@@ -155,7 +160,7 @@ int store_begin(store *s)
 	int rc = 0;
 
 	if (!k)
-		return KD_EDB;
+		return open_rc;
 	if (k->depth == 0)
 		rc = s->drv->begin(k->c);
 	if (rc == 0)
@@ -223,7 +228,7 @@ static int migrate(store *s, char **err)
 	int rc, version;
 
 	if (!c)
-		return KD_EDB;
+		return open_rc;
 	if ((rc = store_begin(s)) != 0)
 		goto done;
 	if ((rc = store_lock(s, STORE_LOCK_MIGRATE)) == 0) {
@@ -377,7 +382,7 @@ static int user_one(store *s, int qid, db_arg arg, store_user *u)
 	int rc;
 
 	if (!c)
-		return KD_EDB;
+		return open_rc;
 	rc = s->drv->query(c, qid, &arg, 1, &cur);
 	if (rc != 0)
 		return rc;
@@ -437,7 +442,7 @@ int store_user_each(store *s, int (*fn)(void *arg, const store_user *u), void *a
 	int rc;
 
 	if (!c)
-		return KD_EDB;
+		return open_rc;
 	if ((rc = s->drv->query(c, Q_USER_ALL, NULL, 0, &cur)) != 0)
 		return rc;
 	while ((rc = s->drv->step(cur)) == 1) {
@@ -471,7 +476,7 @@ int store_session_get(store *s, const unsigned char hash[32], int64_t now, int64
 	int rc;
 
 	if (!c)
-		return KD_EDB;
+		return open_rc;
 	if ((rc = s->drv->query(c, Q_SESSION_GET, a, 2, &cur)) != 0)
 		return rc;
 	rc = s->drv->step(cur);
@@ -522,7 +527,7 @@ static int invite_lookup(store *s, const unsigned char hash[32], int64_t now, in
 	int rc;
 
 	if (!c)
-		return KD_EDB;
+		return open_rc;
 	if ((rc = s->drv->query(c, Q_INVITE_GET, a, 1, &cur)) != 0)
 		return rc;
 	rc = s->drv->step(cur);
@@ -599,7 +604,7 @@ int store_caseload_each(store *s, int64_t clinician_id,
 	int rc;
 
 	if (!c)
-		return KD_EDB;
+		return open_rc;
 	if ((rc = s->drv->query(c, Q_CASELOAD, a, 1, &cur)) != 0)
 		return rc;
 	while ((rc = s->drv->step(cur)) == 1) {
@@ -643,7 +648,7 @@ int store_checkin_each(store *s, int64_t client_id, int limit,
 	int rc;
 
 	if (!c)
-		return KD_EDB;
+		return open_rc;
 	if ((rc = s->drv->query(c, Q_CHECKIN_LIST, a, 2, &cur)) != 0)
 		return rc;
 	while ((rc = s->drv->step(cur)) == 1) {
@@ -693,7 +698,7 @@ int store_audit_each(store *s, int64_t subject_id, int limit,
 	int rc;
 
 	if (!c)
-		return KD_EDB;
+		return open_rc;
 	if ((rc = s->drv->query(c, Q_AUDIT_LIST, a, 2, &cur)) != 0)
 		return rc;
 	while ((rc = s->drv->step(cur)) == 1) {

@@ -38,6 +38,12 @@ const char *store_backend(const store *s);
 /* The schema version after migrations. */
 int store_schema_version(store *s, int *version);
 
+/* Transactions nest; only the outermost commit is real.  After any
+ * failed call inside one, roll back: PostgreSQL has already ended the
+ * transaction (its commit then fails), SQLite would keep it, and code
+ * above must not depend on the difference.  KD_EBUSY from any call means
+ * the database is away for now (the request may be tried again); what
+ * the transaction wrote is gone, never half-written. */
 int store_begin(store *s);
 int store_commit(store *s);
 int store_rollback(store *s);

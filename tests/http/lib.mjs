@@ -38,6 +38,18 @@ function freshDatabase() {
   return { name, url: pgDatabaseUrl(name) };
 }
 
+// Cuts a server's PostgreSQL database off (down = true: no new connections,
+// the open ones ended, as when the database server goes away) or lets it
+// back.  The rest of the cluster keeps running.
+export function pgOutage(srv, down) {
+  const name = databases.get(srv.dir)?.name;
+  if (!name) throw new Error("pgOutage: the server is not on PostgreSQL");
+  psql(PG_ADMIN, `ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS ${down ? "false" : "true"}`);
+  if (down) {
+    psql(PG_ADMIN, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '${name}'`);
+  }
+}
+
 // The --database location of a server's data directory (null: the
 // default SQLite file inside it).
 export function databaseOf(dir) {
