@@ -15,7 +15,8 @@ export const BIN = process.env.KINDRED_BIN || "build/kindred";
 // The backend under test, as /healthz names it.
 export const BACKEND = process.env.KINDRED_HTTP_BACKEND === "postgresql" ? "postgresql" : "sqlite";
 const PG_ADMIN = process.env.KINDRED_TEST_PG || "";
-const databases = new Map(); // data directory -> --database location
+const databases = new Map(); // data directory -> { name, url } on PostgreSQL
+const users = new Map(); // data directory -> servers running on it
 let dbSerial = 0;
 
 // The URL of database name on the test cluster (the admin URL with its
@@ -56,15 +57,20 @@ export function databaseOf(dir) {
   return databases.get(dir)?.url || null;
 }
 
-export async function startServer(extraArgs = []) {
-  const dir = mkdtempSync(join(tmpdir(), "kindred-http-"));
-  const db = BACKEND === "postgresql" ? freshDatabase() : null;
+// Starts a server; with { peer }, a second server on the peer's data
+// directory and database (the same master key and data, as several
+// servers behind a load balancer share them).  The last of them to stop
+// removes the directory and the database.
+export async function startServer(extraArgs = [], { peer } = {}) {
+  const dir = peer ? peer.dir : mkdtempSync(join(tmpdir(), "kindred-http-"));
+  const db = peer ? databases.get(dir) || null : BACKEND === "postgresql" ? freshDatabase() : null;
   if (db) databases.set(dir, db);
+  users.set(dir, (users.get(dir) || 0) + 1);
   const dbArgs = db ? ["--database", db.url] : [];
   const child = spawn(BIN, ["serve", "--port", "0", "--data-dir", dir, ...dbArgs, ...extraArgs], {
     stdio: ["ignore", "pipe", "pipe"],
   });
-  let stderr = "";
+  let stderr = "", stopped = false;
   child.stderr.on("data", (d) => { stderr += d; });
   const base = await new Promise((resolve, reject) => {
     let out = "";
@@ -81,15 +87,21 @@ export async function startServer(extraArgs = []) {
     stderr: () => stderr,
     alive: () => child.exitCode === null && child.signalCode === null,
     async stop() {
+      if (stopped) return;
+      stopped = true;
       if (child.exitCode === null) {
         const done = new Promise((r) => child.on("exit", r));
         child.kill("SIGTERM");
         await done;
       }
-      rmSync(dir, { recursive: true, force: true });
-      if (db) {
-        databases.delete(dir);
-        psql(PG_ADMIN, `DROP DATABASE IF EXISTS ${db.name} WITH (FORCE)`);
+      users.set(dir, users.get(dir) - 1);
+      if (users.get(dir) === 0) {
+        users.delete(dir);
+        rmSync(dir, { recursive: true, force: true });
+        if (db) {
+          databases.delete(dir);
+          psql(PG_ADMIN, `DROP DATABASE IF EXISTS ${db.name} WITH (FORCE)`);
+        }
       }
       // Under `make asan` a sanitizer report in the server is a failure.
       const report = stderr.match(/(ERROR: (Address|Leak)Sanitizer|runtime error:).*/);
