@@ -322,6 +322,39 @@ void store_close(store *s)
 	free(s);
 }
 
+void store_location_print(const char *location, char *out, size_t n)
+{
+	const char *host = strstr(location, "://"), *at = NULL, *colon = NULL, *p;
+	char *pw, *end;
+	size_t len;
+
+	if (host) {
+		/* scheme://user:password@host/...: the userinfo ends at the last
+		 * '@' before the path or query. */
+		host += 3;
+		len = strcspn(host, "/?");
+		for (p = host; p < host + len; p++)
+			if (*p == '@')
+				at = p;
+		colon = at ? memchr(host, ':', (size_t)(at - host)) : NULL;
+	}
+	if (colon)
+		snprintf(out, n, "%.*s***%s", (int)(colon + 1 - location), location, at);
+	else
+		snprintf(out, n, "%s", location);
+	/* ...?password=secret&...: cut the value out in place. */
+	for (pw = strstr(out, "password="); pw; pw = strstr(pw + 1, "password=")) {
+		if (pw != out && pw[-1] != '?' && pw[-1] != '&' && pw[-1] != ' ')
+			continue;
+		pw += 9;
+		end = pw + strcspn(pw, "& ");
+		if ((size_t)(pw - out) + 3 + strlen(end) + 1 > n)
+			break;
+		memmove(pw + 3, end, strlen(end) + 1);
+		memcpy(pw, "***", 3);
+	}
+}
+
 const char *store_backend(const store *s)
 {
 	return s->drv->name;

@@ -33,6 +33,9 @@ typedef struct store store;
 int store_open(const char *location, store **out, char **err);
 /* NULL is a no-op.  Call only when no other thread uses the store. */
 void store_close(store *s);
+/* Writes location to out (n bytes) with any password in it replaced by
+ * "***", for messages and logs. */
+void store_location_print(const char *location, char *out, size_t n);
 /* "sqlite" or "postgresql" (the dialect's name; static string). */
 const char *store_backend(const store *s);
 /* The schema version after migrations. */

@@ -783,6 +783,32 @@ static void test_reconnect(void **state)
 	assert_int_equal(raw_int(f->url, "SELECT count(*) FROM users"), 2);
 }
 
+/* --- locations in messages (no server needed) --- */
+
+static void test_location_print(void **state)
+{
+	static const char *const cases[][2] = {
+		{"postgresql://kd:s3cret@db.example:5432/kindred?sslmode=require",
+		 "postgresql://kd:***@db.example:5432/kindred?sslmode=require"},
+		{"postgres://kd:p@ss@db/kindred", "postgres://kd:***@db/kindred"},
+		{"postgresql://kd@db/kindred", "postgresql://kd@db/kindred"},
+		{"postgresql:///kindred?host=/run/pg&password=s3cret&user=kd",
+		 "postgresql:///kindred?host=/run/pg&password=***&user=kd"},
+		{"postgresql://db/k?password=a&xpassword=b", "postgresql://db/k?password=***&xpassword=b"},
+		{"/var/lib/kindred/kindred.db", "/var/lib/kindred/kindred.db"},
+	};
+	char out[256];
+	size_t i;
+
+	KD_UNUSED(state);
+	for (i = 0; i < KD_ARRAY_LEN(cases); i++) {
+		store_location_print(cases[i][0], out, sizeof(out));
+		assert_string_equal(out, cases[i][1]);
+	}
+	store_location_print("postgresql://db/k?password=abcdef", out, 24);
+	assert_null(strstr(out, "abcdef"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -797,6 +823,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_setup_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
+		cmocka_unit_test(test_location_print),
 	};
 
 	admin_url = getenv("KINDRED_TEST_PG");
