@@ -131,23 +131,38 @@ static void pg_close(db *c)
 	free(c);
 }
 
+/* The URL's own settings win over these defaults: a connect that waits
+ * at most ten seconds (libpq's default is forever), and a name for the
+ * server's pg_stat_activity. */
 static int pg_open(const char *location, db **out, char **err)
 {
+	static const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+	const char *values[] = {"10", "kindred", location, NULL};
+	PQconninfoOption *opts;
+	char *msg = NULL;
 	db *c = kd_xcalloc(1, sizeof(*c));
 	int rc = KD_EBUSY;
 
-	c->h = PQconnectdb(location);
+	if ((opts = PQconninfoParse(location, &msg)) == NULL) {
+		if (err)
+			*err = kd_xstrdup(msg ? msg : "not a PostgreSQL URL");
+		rc = KD_ECONFIG;
+		goto fail;
+	}
+	PQconninfoFree(opts);
+	c->h = PQconnectdbParams(keys, values, 1);
 	if (!c->h || PQstatus(c->h) != CONNECTION_OK) {
 		if (err)
 			*err = kd_xstrdup(c->h ? PQerrorMessage(c->h) : "out of memory");
-		if (err && **err) /* libpq ends its messages with a newline */
-			(*err)[strcspn(*err, "\n")] = '\0';
 		goto fail;
 	}
 	PQsetNoticeProcessor(c->h, pg_quiet, NULL);
 	*out = c;
 	return 0;
 fail:
+	if (err && *err) /* libpq ends its messages with a newline */
+		(*err)[strcspn(*err, "\n")] = '\0';
+	PQfreemem(msg);
 	pg_close(c);
 	return rc;
 }
@@ -183,10 +198,14 @@ static char *pg_dialect(const char *sql)
 			  "BIGINT");
 }
 
+/* BEGIN is the first statement of a transaction: when it finds its idle
+ * connection dead nothing was done, so it tries once more on a new one. */
 static int pg_begin(db *c)
 {
 	int rc = pg_simple(c, "BEGIN", NULL);
 
+	if (rc == KD_EBUSY && PQstatus(c->h) == CONNECTION_BAD)
+		rc = pg_simple(c, "BEGIN", NULL);
 	if (rc == 0)
 		c->in_tx = 1;
 	return rc;

@@ -231,6 +231,12 @@ static void test_migrations(void **state)
 	snprintf(sql, sizeof(sql), "DROP DATABASE %s WITH (FORCE)", name);
 	raw_exec(admin_url, sql);
 
+	/* Not a URL libpq can read: a configuration error. */
+	assert_int_equal(store_open("postgresql://[::1/x", &s2, &err), KD_ECONFIG);
+	assert_non_null(err);
+	free(err);
+	err = NULL;
+
 	/* A server that is not there: a clear error naming it, quickly. */
 	assert_int_equal(store_open("postgresql:///x?host=/nonexistent-kd", &s2, &err), KD_EBUSY);
 	assert_non_null(err);
@@ -759,6 +765,10 @@ static void test_reconnect(void **state)
 	kill_store_connections(f);
 	assert_int_equal(store_user_count(f->s, &n), 0);
 	assert_int_equal(n, 1);
+	/* A transaction's BEGIN is retried likewise: nothing was done yet. */
+	kill_store_connections(f);
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(store_rollback(f->s), 0);
 	kill_store_connections(f);
 	{
 		int64_t id = 0;
