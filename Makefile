@@ -3,7 +3,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS     = libmicrohttpd jansson sqlite3 libsodium libutf8proc
+PKGS     = libmicrohttpd jansson sqlite3 libpq libsodium libutf8proc
 WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wconversion -Werror
 OPT     ?= -O2 -g

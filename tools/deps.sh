@@ -3,10 +3,12 @@
 # only those missing.  Used by `make deps` (and so by run and check).
 set -e
 pkgs="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
-libsodium-dev libutf8proc-dev libstemmer-dev libcmocka-dev"
+libpq-dev libsodium-dev libutf8proc-dev libstemmer-dev libcmocka-dev"
 missing=""
 if [ "${KINDRED_DEPS:-}" = "test" ]; then
-	pkgs="$pkgs curl chromium sqlite3"
+	# postgresql: the second pass of the HTTP tests and test_store_pg run on
+	# a private cluster of Debian's PostgreSQL 15 (tests/pg/start.sh).
+	pkgs="$pkgs curl chromium sqlite3 postgresql"
 	# A machine may bring its own Node.js; Debian's is only a fallback.
 	command -v node >/dev/null || missing="$missing nodejs"
 	command -v npm >/dev/null || missing="$missing npm"

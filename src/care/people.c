@@ -216,10 +216,13 @@ int care_setup(care *c, const char *username, const char *display_name, const ch
 	}
 	if ((rc = account_prepare(username, display_name, password, pw_hash, why)) != 0)
 		return rc;
-	/* The count and the insert share one write transaction, so two
-	 * people racing through setup cannot both become administrator. */
+	/* The count and the insert share one transaction under the setup
+	 * lock, so two people racing through setup (on any server) cannot
+	 * both become administrator. */
 	if ((rc = store_begin(c->st)) != 0)
 		return rc;
+	if ((rc = store_lock(c->st, STORE_LOCK_SETUP)) != 0)
+		goto fail;
 	if ((rc = store_user_count(c->st, &n)) != 0)
 		goto fail;
 	if (n > 0) {

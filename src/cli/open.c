@@ -70,7 +70,7 @@ static int make_dirs(const char *path)
 
 int cli_open(config *cfg, store **st, vault **v)
 {
-	char keyfile[640], *err = NULL;
+	char keyfile[640], where[1024], *err = NULL;
 	int64_t users = 0;
 	int rc, key_existed;
 
@@ -85,7 +85,8 @@ int cli_open(config *cfg, store **st, vault **v)
 	snprintf(keyfile, sizeof(keyfile), "%.600s/master.key", cfg->data_dir);
 	key_existed = access(keyfile, F_OK) == 0 || getenv("KINDRED_MASTER_KEY") != NULL;
 	if ((rc = store_open(cfg->database, st, &err)) != 0) {
-		fprintf(stderr, "kindred: cannot open database %s: %s\n", cfg->database,
+		store_location_print(cfg->database, where, sizeof(where));
+		fprintf(stderr, "kindred: cannot open database %s: %s\n", where,
 			err ? err : kd_strerror(rc));
 		free(err);
 		return rc == KD_ECONFIG ? CLI_CONFIG : CLI_FAIL;

@@ -1,6 +1,6 @@
 /*
  * db.h: the driver interface under store.c, private to src/store/.
- * A driver speaks one dialect (SQLite now, PostgreSQL next) and runs the
+ * A driver speaks one dialect (db_sqlite.c, db_pg.c) and runs the
  * queries of queries.h by number, so the SQL is written once and each
  * connection can keep one prepared statement per query.
  *
@@ -50,6 +50,11 @@ typedef struct db_driver {
 	int (*begin)(db *c);
 	int (*commit)(db *c);
 	int (*rollback)(db *c);
+	/* Inside a transaction, waits for and holds until its end the lock
+	 * called key, shared by every connection to the database (other
+	 * servers' too): for check-then-write transactions that a unique
+	 * constraint cannot guard. */
+	int (*lock)(db *c, int64_t key);
 	int (*query)(db *c, int qid, const db_arg *args, int nargs, db_cur **cur);
 	int (*step)(db_cur *cur);
 	int64_t (*col_int)(db_cur *cur, int col);
@@ -61,5 +66,10 @@ typedef struct db_driver {
 } db_driver;
 
 extern const db_driver db_sqlite_driver;
+extern const db_driver db_pg_driver;
+
+/* Returns a malloc'd copy of a migration with its markers @ID@, @BLOB@
+ * and @I64@ replaced by the given spellings (db.c). */
+char *db_rewrite(const char *sql, const char *id, const char *blob, const char *i64);
 
 #endif

@@ -118,30 +118,9 @@ static int sqlite_exec_script(db *c, const char *sql, char **err)
 	return 0;
 }
 
-static void replace_all(char **s, const char *from, const char *to)
-{
-	char *p, *out;
-	size_t fl = strlen(from), tl = strlen(to), n;
-
-	while ((p = strstr(*s, from)) != NULL) {
-		n = strlen(*s);
-		out = kd_xmalloc(n - fl + tl + 1);
-		memcpy(out, *s, (size_t)(p - *s));
-		memcpy(out + (p - *s), to, tl);
-		memcpy(out + (p - *s) + tl, p + fl, n - (size_t)(p - *s) - fl + 1);
-		free(*s);
-		*s = out;
-	}
-}
-
 static char *sqlite_dialect(const char *sql)
 {
-	char *s = kd_xstrdup(sql);
-
-	replace_all(&s, "@ID@", "INTEGER PRIMARY KEY");
-	replace_all(&s, "@BLOB@", "BLOB");
-	replace_all(&s, "@I64@", "INTEGER");
-	return s;
+	return db_rewrite(sql, "INTEGER PRIMARY KEY", "BLOB", "INTEGER");
 }
 
 static int sqlite_simple(db *c, const char *sql)
@@ -201,6 +180,14 @@ static int sqlite_rollback(db *c)
 
 	tx_end(c);
 	return rc;
+}
+
+/* BEGIN IMMEDIATE already holds the one write lock of the file. */
+static int sqlite_lock(db *c, int64_t key)
+{
+	KD_UNUSED(c);
+	KD_UNUSED(key);
+	return 0;
 }
 
 static int sqlite_bind(sqlite3_stmt *st, const db_arg *args, int nargs)
@@ -343,6 +330,7 @@ const db_driver db_sqlite_driver = {
 	sqlite_begin,
 	sqlite_commit,
 	sqlite_rollback,
+	sqlite_lock,
 	sqlite_query,
 	sqlite_step,
 	sqlite_col_int,

@@ -4,7 +4,9 @@
  * server's worker threads never share one; every connection is also on
  * a list so store_close() can close those whose threads are still alive.
  * Migrations are the embedded files src/store/migrations/NNN_*.sql,
- * applied in order inside one transaction each.
+ * applied in order inside one transaction each.  The driver is chosen
+ * by the location: postgres:// or postgresql:// is PostgreSQL
+ * (db_pg.c), anything else a SQLite file (db_sqlite.c).
  */
 #include "store/store.h"
 
@@ -17,6 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* The lock keys of store_lock(), offset so that kindred's advisory
+ * locks keep clear of other programs sharing a PostgreSQL database. */
+#define LOCK_BASE ((int64_t)0x6b696e64 << 16)
 
 typedef struct conn {
 	db *c;
@@ -54,19 +60,29 @@ static void conn_destructor(void *p)
 	conn_free(p);
 }
 
+/* Why the calling thread's connection could not be opened: KD_EBUSY from
+ * a database server that is away (the request may be tried again). */
+static _Thread_local int open_rc = KD_EDB;
+
 /* The calling thread's connection, opened on first use; NULL if the
- * database cannot be opened (the error is printed). */
-static conn *conn_get(store *s)
+ * database cannot be opened: then *rc gets the driver's error and *err
+ * its message (printed instead when err is NULL). */
+static conn *conn_open(store *s, int *rc, char **err)
 {
 	conn *k = pthread_getspecific(s->key);
-	char *err = NULL;
+	char *msg = NULL;
 
 	if (k)
 		return k;
 	k = kd_xcalloc(1, sizeof(*k));
-	if (s->drv->open(s->location, &k->c, &err) != 0) {
-		fprintf(stderr, "kindred: cannot open database: %s\n", err ? err : "unknown");
-		free(err);
+	if ((*rc = s->drv->open(s->location, &k->c, &msg)) != 0) {
+		open_rc = *rc;
+		if (err)
+			*err = msg ? msg : kd_xstrdup("cannot open the database");
+		else
+			fprintf(stderr, "kindred: cannot open database: %s\n", msg ? msg : "unknown");
+		if (err == NULL)
+			free(msg);
 		free(k);
 		return NULL;
 	}
@@ -79,6 +95,13 @@ static conn *conn_get(store *s)
 	pthread_mutex_unlock(&s->lock);
 	pthread_setspecific(s->key, k);
 	return k;
+}
+
+static conn *conn_get(store *s)
+{
+	int rc;
+
+	return conn_open(s, &rc, NULL);
 }
 
 static db *conn_db(store *s)
@@ -97,7 +120,7 @@ static int run(store *s, int qid, const db_arg *args, int n, int64_t *changes)
 	int rc;
 
 	if (!c)
-		return KD_EDB;
+		return open_rc;
 	rc = s->drv->query(c, qid, args, n, &cur);
 	if (rc != 0)
 		return rc;
@@ -116,7 +139,7 @@ static int one_int(store *s, int qid, const db_arg *args, int n, int64_t *out)
 	int rc;
 
 	if (!c)
-		return KD_EDB;
+		return open_rc;
 	rc = s->drv->query(c, qid, args, n, &cur);
 	if (rc != 0)
 		return rc;
@@ -137,7 +160,7 @@ int store_begin(store *s)
 	int rc = 0;
 
 	if (!k)
-		return KD_EDB;
+		return open_rc;
 	if (k->depth == 0)
 		rc = s->drv->begin(k->c);
 	if (rc == 0)
@@ -174,12 +197,24 @@ int store_rollback(store *s)
 	return s->drv->rollback(k->c);
 }
 
+int store_lock(store *s, enum store_lock which)
+{
+	conn *k = conn_get(s);
+
+	if (!k || k->depth == 0)
+		return KD_EINVAL;
+	return s->drv->lock(k->c, LOCK_BASE + (int64_t)which);
+}
+
 static int migrations_cmp(const void *a, const void *b)
 {
 	return strcmp((*(const embed_file *const *)a)->path,
 		      (*(const embed_file *const *)b)->path);
 }
 
+/* Each step is its own transaction that first takes the migration lock
+ * and then reads the version, so servers starting together on one
+ * PostgreSQL apply each migration once and the others wait, then skip. */
 static int migrate(store *s, char **err)
 {
 	static const char prefix[] = "src/store/migrations/";
@@ -193,11 +228,19 @@ static int migrate(store *s, char **err)
 	int rc, version;
 
 	if (!c)
-		return KD_EDB;
-	sql = s->drv->dialect(table);
-	rc = s->drv->exec_script(c, sql, err);
-	free(sql);
-	sql = NULL;
+		return open_rc;
+	if ((rc = store_begin(s)) != 0)
+		goto done;
+	if ((rc = store_lock(s, STORE_LOCK_MIGRATE)) == 0) {
+		sql = s->drv->dialect(table);
+		rc = s->drv->exec_script(c, sql, err);
+		free(sql);
+		sql = NULL;
+	}
+	if (rc == 0)
+		rc = store_commit(s);
+	else
+		store_rollback(s);
 	if (rc != 0)
 		goto done;
 	all = embed_all(&n);
@@ -207,28 +250,21 @@ static int migrate(store *s, char **err)
 		    strstr(all[i].path, ".sql"))
 			list[count++] = &all[i];
 	qsort(list, count, sizeof(*list), migrations_cmp);
-	if ((rc = store_begin(s)) != 0)
-		goto done;
-	rc = one_int(s, Q_MIGRATION_VERSION, NULL, 0, &have);
-	if (rc == 0)
-		rc = store_commit(s);
-	else
-		store_rollback(s);
-	if (rc != 0)
-		goto done;
 	for (i = 0; i < count; i++) {
 		version = atoi(list[i]->path + sizeof(prefix) - 1);
-		if (version <= have)
-			continue;
 		if ((rc = store_begin(s)) != 0)
 			goto done;
-		sql = s->drv->dialect((const char *)list[i]->data);
-		rc = s->drv->exec_script(c, sql, err);
-		free(sql);
-		sql = NULL;
-		if (rc == 0) {
-			db_arg a[] = {DB_I(version), DB_I(time(NULL))};
-			rc = run(s, Q_MIGRATION_DONE, a, 2, NULL);
+		if ((rc = store_lock(s, STORE_LOCK_MIGRATE)) == 0)
+			rc = one_int(s, Q_MIGRATION_VERSION, NULL, 0, &have);
+		if (rc == 0 && version > have) {
+			sql = s->drv->dialect((const char *)list[i]->data);
+			rc = s->drv->exec_script(c, sql, err);
+			free(sql);
+			sql = NULL;
+			if (rc == 0) {
+				db_arg a[] = {DB_I(version), DB_I(time(NULL))};
+				rc = run(s, Q_MIGRATION_DONE, a, 2, NULL);
+			}
 		}
 		if (rc != 0) {
 			store_rollback(s);
@@ -250,13 +286,10 @@ int store_open(const char *location, store **out, char **err)
 	if (strncmp(location, "sqlite:", 7) == 0)
 		location += 7;
 	if (strncmp(location, "postgres://", 11) == 0 ||
-	    strncmp(location, "postgresql://", 13) == 0) {
-		if (err)
-			*err = kd_xstrdup("this build of kindred has no PostgreSQL backend yet");
-		free(s);
-		return KD_ECONFIG;
-	}
-	s->drv = &db_sqlite_driver;
+	    strncmp(location, "postgresql://", 13) == 0)
+		s->drv = &db_pg_driver;
+	else
+		s->drv = &db_sqlite_driver;
 	s->location = kd_xstrdup(location);
 	pthread_mutex_init(&s->lock, NULL);
 	if (pthread_key_create(&s->key, conn_destructor) != 0) {
@@ -265,12 +298,8 @@ int store_open(const char *location, store **out, char **err)
 		free(s);
 		return KD_ENOMEM;
 	}
-	if (!conn_get(s)) {
-		if (err)
-			*err = kd_xstrdup("cannot open the database");
-		rc = KD_EDB;
+	if (!conn_open(s, &rc, err))
 		goto fail;
-	}
 	if ((rc = migrate(s, err)) != 0)
 		goto fail;
 	*out = s;
@@ -291,6 +320,39 @@ void store_close(store *s)
 	pthread_mutex_destroy(&s->lock);
 	free(s->location);
 	free(s);
+}
+
+void store_location_print(const char *location, char *out, size_t n)
+{
+	const char *host = strstr(location, "://"), *at = NULL, *colon = NULL, *p;
+	char *pw, *end;
+	size_t len;
+
+	if (host) {
+		/* scheme://user:password@host/...: the userinfo ends at the last
+		 * '@' before the path or query. */
+		host += 3;
+		len = strcspn(host, "/?");
+		for (p = host; p < host + len; p++)
+			if (*p == '@')
+				at = p;
+		colon = at ? memchr(host, ':', (size_t)(at - host)) : NULL;
+	}
+	if (colon)
+		snprintf(out, n, "%.*s***%s", (int)(colon + 1 - location), location, at);
+	else
+		snprintf(out, n, "%s", location);
+	/* ...?password=secret&...: cut the value out in place. */
+	for (pw = strstr(out, "password="); pw; pw = strstr(pw + 1, "password=")) {
+		if (pw != out && pw[-1] != '?' && pw[-1] != '&' && pw[-1] != ' ')
+			continue;
+		pw += 9;
+		end = pw + strcspn(pw, "& ");
+		if ((size_t)(pw - out) + 3 + strlen(end) + 1 > n)
+			break;
+		memmove(pw + 3, end, strlen(end) + 1);
+		memcpy(pw, "***", 3);
+	}
 }
 
 const char *store_backend(const store *s)
@@ -353,7 +415,7 @@ static int user_one(store *s, int qid, db_arg arg, store_user *u)
 	int rc;
 
 	if (!c)
-		return KD_EDB;
+		return open_rc;
 	rc = s->drv->query(c, qid, &arg, 1, &cur);
 	if (rc != 0)
 		return rc;
@@ -413,7 +475,7 @@ int store_user_each(store *s, int (*fn)(void *arg, const store_user *u), void *a
 	int rc;
 
 	if (!c)
-		return KD_EDB;
+		return open_rc;
 	if ((rc = s->drv->query(c, Q_USER_ALL, NULL, 0, &cur)) != 0)
 		return rc;
 	while ((rc = s->drv->step(cur)) == 1) {
@@ -447,7 +509,7 @@ int store_session_get(store *s, const unsigned char hash[32], int64_t now, int64
 	int rc;
 
 	if (!c)
-		return KD_EDB;
+		return open_rc;
 	if ((rc = s->drv->query(c, Q_SESSION_GET, a, 2, &cur)) != 0)
 		return rc;
 	rc = s->drv->step(cur);
@@ -498,7 +560,7 @@ static int invite_lookup(store *s, const unsigned char hash[32], int64_t now, in
 	int rc;
 
 	if (!c)
-		return KD_EDB;
+		return open_rc;
 	if ((rc = s->drv->query(c, Q_INVITE_GET, a, 1, &cur)) != 0)
 		return rc;
 	rc = s->drv->step(cur);
@@ -575,7 +637,7 @@ int store_caseload_each(store *s, int64_t clinician_id,
 	int rc;
 
 	if (!c)
-		return KD_EDB;
+		return open_rc;
 	if ((rc = s->drv->query(c, Q_CASELOAD, a, 1, &cur)) != 0)
 		return rc;
 	while ((rc = s->drv->step(cur)) == 1) {
@@ -621,7 +683,7 @@ int store_checkin_each(store *s, int64_t client_id, int limit,
 	int rc;
 
 	if (!c)
-		return KD_EDB;
+		return open_rc;
 	if ((rc = s->drv->query(c, Q_CHECKIN_LIST, a, 2, &cur)) != 0)
 		return rc;
 	while ((rc = s->drv->step(cur)) == 1) {
@@ -914,7 +976,7 @@ int store_audit_each(store *s, int64_t subject_id, int limit,
 	int rc;
 
 	if (!c)
-		return KD_EDB;
+		return open_rc;
 	if ((rc = s->drv->query(c, Q_AUDIT_LIST, a, 2, &cur)) != 0)
 		return rc;
 	while ((rc = s->drv->step(cur)) == 1) {

@@ -3,7 +3,8 @@
  * web, cli) reads and writes through these functions; SQL and dialects
  * stay below it.  The backend is chosen by the location given to
  * store_open(): a path (or "sqlite:PATH") selects the embedded SQLite
- * backend.
+ * backend, a postgres:// or postgresql:// URL (libpq's syntax, so
+ * ?host=/socket/dir&sslmode=... work) selects PostgreSQL.
  *
  * Threads: a store is shared by all threads; each thread gets its own
  * connection on first use (prepared statements are cached per
@@ -32,14 +33,31 @@ typedef struct store store;
 int store_open(const char *location, store **out, char **err);
 /* NULL is a no-op.  Call only when no other thread uses the store. */
 void store_close(store *s);
-/* "sqlite" (the dialect's name; static string). */
+/* Writes location to out (n bytes) with any password in it replaced by
+ * "***", for messages and logs. */
+void store_location_print(const char *location, char *out, size_t n);
+/* "sqlite" or "postgresql" (the dialect's name; static string). */
 const char *store_backend(const store *s);
 /* The schema version after migrations. */
 int store_schema_version(store *s, int *version);
 
+/* Transactions nest; only the outermost commit is real.  After any
+ * failed call inside one, roll back: PostgreSQL has already ended the
+ * transaction (its commit then fails), SQLite would keep it, and code
+ * above must not depend on the difference.  KD_EBUSY from any call means
+ * the database is away for now (the request may be tried again); what
+ * the transaction wrote is gone, never half-written. */
 int store_begin(store *s);
 int store_commit(store *s);
 int store_rollback(store *s);
+
+/* Named locks for transactions that check and then write what no unique
+ * constraint guards (setup's "no users yet").  Only inside a transaction
+ * (KD_EINVAL otherwise); held until it ends; serialises the transactions
+ * that take the same lock on every server sharing the database.  SQLite
+ * transactions are serialised already, so there it costs nothing. */
+enum store_lock { STORE_LOCK_MIGRATE = 1, STORE_LOCK_SETUP = 2 };
+int store_lock(store *s, enum store_lock which);
 
 /* --- people --- */
 

@@ -438,7 +438,10 @@ static enum MHD_Result handle(app *a, struct MHD_Connection *c, const char *url,
 		goto answer;
 	}
 	if (!(rt->flags & ROUTE_PUBLIC) && r.who.id == 0) {
-		if (!r.api && is_safe_method(method)) {
+		if (r.session_rc != 0) {
+			/* The database is away: "try again", not "sign in". */
+			reply_kd_error(&out, r.session_rc, NULL);
+		} else if (!r.api && is_safe_method(method)) {
 			reply_redirect(&out, "/login");
 			out.status = 200;
 		} else {

@@ -27,22 +27,28 @@ void session_load(req *r, const char *cookie_header)
 	char token[128];
 	int64_t uid = 0;
 	app *a = r->app;
+	int rc;
 
 	r->who.id = 0;
 	r->who.role[0] = '\0';
 	r->has_session = 0;
+	r->session_rc = 0;
 	r->csrf[0] = '\0';
 	if (!cookie_header)
 		return;
 	if (input_cookie(cookie_header, session_cookie, token, sizeof(token)) == 0 &&
 	    strlen(token) == 43) {
 		vault_token_hash(token, r->session_hash);
-		if (store_session_get(a->care.st, r->session_hash, (int64_t)time(NULL), &uid,
-				      r->csrf, sizeof(r->csrf)) == 0 &&
-		    care_actor(&a->care, uid, &r->who, &r->who_name) == 0) {
+		rc = store_session_get(a->care.st, r->session_hash, (int64_t)time(NULL), &uid,
+				       r->csrf, sizeof(r->csrf));
+		if (rc == 0)
+			rc = care_actor(&a->care, uid, &r->who, &r->who_name);
+		if (rc == 0) {
 			r->has_session = 1;
 			return;
 		}
+		if (rc != KD_ENOTFOUND)
+			r->session_rc = rc;
 		r->who.id = 0;
 		r->who.role[0] = '\0';
 		r->csrf[0] = '\0';

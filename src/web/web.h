@@ -46,6 +46,7 @@ typedef struct req {
 	char *who_name;   /* display name when signed in */
 	char csrf[64];    /* the session's form token, or the anonymous one */
 	int has_session;
+	int session_rc; /* why a session cookie could not be checked (store down), or 0 */
 	unsigned char session_hash[32];
 	int64_t id;      /* {id} in the route pattern */
 	char token[132]; /* {token} in the route pattern */
@@ -106,7 +107,9 @@ char *render_reply(req *r, reply *out, size_t *len, const char **ctype);
 
 /* --- sessions (session.c) --- */
 
-/* Reads the session cookie and fills r->who, r->csrf. */
+/* Reads the session cookie and fills r->who, r->csrf.  When the store
+ * cannot answer, the visitor is treated as not signed in and
+ * r->session_rc says why, so private pages answer 503, not "sign in". */
 void session_load(req *r, const char *cookie_header);
 /* Starts a session for who; adds the cookie to out. */
 int session_start(req *r, reply *out, const actor *who);

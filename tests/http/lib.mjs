@@ -1,21 +1,80 @@
 // Helpers for kindred's black-box HTTP tests: start a real `kindred serve`
 // on a free port with a fresh data directory, and a tiny cookie-keeping
 // client.  No mocks: every test talks HTTP to the real binary.
+//
+// The suite runs once per backend.  With KINDRED_HTTP_BACKEND=postgresql
+// (tests/run.sh sets it for the second pass, with KINDRED_TEST_PG the URL
+// of a cluster's "postgres" database) each server gets a fresh database,
+// created here with psql and dropped when the server stops.
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export const BIN = process.env.KINDRED_BIN || "build/kindred";
+// The backend under test, as /healthz names it.
+export const BACKEND = process.env.KINDRED_HTTP_BACKEND === "postgresql" ? "postgresql" : "sqlite";
+const PG_ADMIN = process.env.KINDRED_TEST_PG || "";
+const databases = new Map(); // data directory -> { name, url } on PostgreSQL
+const users = new Map(); // data directory -> servers running on it
+let dbSerial = 0;
 
-// Starts a server on a fresh data directory, or on opts.dir (kept on stop
-// when opts.keep is true).
-export async function startServer(extraArgs = [], opts = {}) {
-  const dir = opts.dir || mkdtempSync(join(tmpdir(), "kindred-http-"));
-  const child = spawn(BIN, ["serve", "--port", "0", "--data-dir", dir, ...extraArgs], {
+// The URL of database name on the test cluster (the admin URL with its
+// database part replaced; libpq URLs keep host and port in the query).
+export function pgDatabaseUrl(name) {
+  const m = PG_ADMIN.match(/^(postgres(?:ql)?:\/\/[^/?]*)(?:\/[^?]*)?(\?.*)?$/);
+  if (!m) throw new Error("KINDRED_TEST_PG is not a postgresql:// URL: " + PG_ADMIN);
+  return `${m[1]}/${name}${m[2] || ""}`;
+}
+
+export function psql(url, sql) {
+  return execFileSync("psql", ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
+    { stdio: ["ignore", "pipe", "pipe"], maxBuffer: 256 * 1024 * 1024 }).toString();
+}
+
+function freshDatabase() {
+  if (!PG_ADMIN) throw new Error("KINDRED_HTTP_BACKEND=postgresql needs KINDRED_TEST_PG");
+  const name = `kindred_http_${process.pid}_${++dbSerial}`;
+  psql(PG_ADMIN, `CREATE DATABASE ${name}`);
+  return { name, url: pgDatabaseUrl(name) };
+}
+
+// Cuts a server's PostgreSQL database off (down = true: no new connections,
+// the open ones ended, as when the database server goes away) or lets it
+// back.  The rest of the cluster keeps running.
+export function pgOutage(srv, down) {
+  const name = databases.get(srv.dir)?.name;
+  if (!name) throw new Error("pgOutage: the server is not on PostgreSQL");
+  psql(PG_ADMIN, `ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS ${down ? "false" : "true"}`);
+  if (down) {
+    psql(PG_ADMIN, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '${name}'`);
+  }
+}
+
+// The --database location of a server's data directory (null: the
+// default SQLite file inside it).
+export function databaseOf(dir) {
+  return databases.get(dir)?.url || null;
+}
+
+// Starts a server; with { peer }, a second server on the peer's data
+// directory and database (the same master key and data, as several
+// servers behind a load balancer share them).  The last of them to stop
+// removes the directory and the database.  With { dir }, a server on an
+// existing data directory (and its database), which { keep } leaves in
+// place when the server stops, for restarts.
+export async function startServer(extraArgs = [], { peer, dir: reuse, keep } = {}) {
+  const dir = peer ? peer.dir : reuse || mkdtempSync(join(tmpdir(), "kindred-http-"));
+  const known = databases.get(dir) || null;
+  const db = peer || known ? known : BACKEND === "postgresql" ? freshDatabase() : null;
+  if (db) databases.set(dir, db);
+  users.set(dir, (users.get(dir) || 0) + 1);
+  const dbArgs = db ? ["--database", db.url] : [];
+  const child = spawn(BIN, ["serve", "--port", "0", "--data-dir", dir, ...dbArgs, ...extraArgs], {
     stdio: ["ignore", "pipe", "pipe"],
   });
-  let stderr = "";
+  let stderr = "", stopped = false;
   child.stderr.on("data", (d) => { stderr += d; });
   const base = await new Promise((resolve, reject) => {
     let out = "";
@@ -28,7 +87,7 @@ export async function startServer(extraArgs = [], opts = {}) {
     child.on("exit", (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}: ${stderr}`)); });
   });
   return {
-    base, dir, child,
+    base, dir, child, database: db ? db.url : null,
     stderr: () => stderr,
     alive: () => child.exitCode === null && child.signalCode === null,
     async kill() {
@@ -39,12 +98,23 @@ export async function startServer(extraArgs = [], opts = {}) {
       }
     },
     async stop() {
+      if (stopped) return;
+      stopped = true;
       if (child.exitCode === null && child.signalCode === null) {
         const done = new Promise((r) => child.on("exit", r));
         child.kill("SIGTERM");
         await done;
       }
-      if (!opts.keep) rmSync(dir, { recursive: true, force: true });
+      users.set(dir, users.get(dir) - 1);
+      if (users.get(dir) === 0 && keep) users.delete(dir);
+      if (users.get(dir) === 0 && !keep) {
+        users.delete(dir);
+        rmSync(dir, { recursive: true, force: true });
+        if (db) {
+          databases.delete(dir);
+          psql(PG_ADMIN, `DROP DATABASE IF EXISTS ${db.name} WITH (FORCE)`);
+        }
+      }
       // Under `make asan` a sanitizer report in the server is a failure.
       const report = stderr.match(/(ERROR: (Address|Leak)Sanitizer|runtime error:).*/);
       if (report) throw new Error("sanitizer report from the server: " + report[0]);
@@ -52,10 +122,50 @@ export async function startServer(extraArgs = [], opts = {}) {
   };
 }
 
+// Every byte string a file of srv's database holds, for the sealed-text
+// tests: the SQLite file and its WAL; under PostgreSQL a logical dump of the
+// test database (bytea shows as hex there) and, after a checkpoint, the raw
+// files of the cluster: the WAL and the database's own directory.
+export function databaseBytes(srv) {
+  if (BACKEND === "sqlite") {
+    const files = readdirSync(srv.dir).filter((f) => f.startsWith("kindred.db"));
+    assert.ok(files.includes("kindred.db-wal"), "the WAL exists: " + files.join(","));
+    return files.map((f) => [f, readFileSync(join(srv.dir, f))]);
+  }
+  const out = [["pg_dump", execFileSync("pg_dump", ["--data-only", srv.database], { maxBuffer: 1 << 28 })]];
+  psql(srv.database, "CHECKPOINT");
+  const host = new URLSearchParams(srv.database.split("?")[1] || "").get("host");
+  const oid = psql(srv.database, "SELECT oid FROM pg_database WHERE datname = current_database()").trim();
+  const data = join(host, "data");
+  for (const sub of ["pg_wal", join("base", oid)]) {
+    for (const f of readdirSync(join(data, sub), { withFileTypes: true })) {
+      if (f.isFile()) out.push([join(sub, f.name), readFileSync(join(data, sub, f.name))]);
+    }
+  }
+  assert.ok(out.length > 2, "found the cluster's files under " + data);
+  return out;
+}
+
+// Asserts that no marker is anywhere in srv's database files (also in hex),
+// and that the scan does see known, a string stored in the clear.
+export function assertSealed(srv, markers, known) {
+  const all = databaseBytes(srv);
+  for (const [name, bytes] of all) {
+    for (const marker of markers) {
+      assert.equal(bytes.includes(Buffer.from(marker)), false, `${marker} found in ${name}`);
+      assert.equal(bytes.includes(Buffer.from(Buffer.from(marker).toString("hex"))), false,
+        `${marker} found in hex in ${name}`);
+    }
+  }
+  assert.ok(all.some(([, bytes]) => bytes.includes(Buffer.from(known))), "the scan reads real data");
+}
+
 // Adds an account from the command line, as an administrator would.
 export function addUser(dir, username, role, password, name) {
+  const db = databaseOf(dir);
   execFileSync(BIN, ["user", "add", username, "--role", role, "--name", name || username,
-    "--data-dir", dir], { input: password + "\n", stdio: ["pipe", "pipe", "pipe"] });
+    "--data-dir", dir, ...(db ? ["--database", db] : [])],
+    { input: password + "\n", stdio: ["pipe", "pipe", "pipe"] });
 }
 
 // A browser-like client: keeps cookies, never follows redirects.

@@ -197,9 +197,11 @@ static void test_migrations(void **state)
 		s2 = NULL;
 	}
 
-	/* No PostgreSQL backend in this build: a clear error, no store. */
-	assert_int_equal(store_open("postgres://localhost/kindred", &s2, &err), KD_ECONFIG);
+	/* A PostgreSQL server that is not there: a clear error, no store. */
+	assert_int_equal(store_open("postgresql:///kindred?host=/nonexistent-dir-kd", &s2, &err),
+			 KD_EBUSY);
 	assert_non_null(err);
+	assert_non_null(strstr(err, "nonexistent-dir-kd"));
 	free(err);
 	err = NULL;
 
