@@ -193,9 +193,10 @@ int kd_analyzer_new(const kd_engine *e, kd_analyzer **out)
 	}
 	a->e = e;
 	*out = a;
-	return 0;
+	goto done;
 fail:
 	kd_analyzer_free(a);
+done:
 	return rc;
 }
 

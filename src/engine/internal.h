@@ -240,6 +240,7 @@ int text_analyse(kd_text *t, const char *s, size_t len, struct sb_stemmer *st,
  * negbreak lists negators that negate nothing ("not sure", "no longer").
  * helper: second person counts as someone else. */
 int text_mark(kd_text *t, const kd_engine *e, int helper);
+/* Releases t's buffers; t is empty and reusable.  NULL is a no-op. */
 void text_free(kd_text *t);
 /* 1 if s[0..n) is valid UTF-8 without NUL, else 0. */
 int text_valid(const char *s, size_t n);
@@ -248,6 +249,7 @@ int text_valid(const char *s, size_t n);
 uint32_t text_referent(const kd_text *t, size_t i, uint32_t other_mask);
 /* The key of token k, NUL-terminated. */
 const char *text_key(const kd_text *t, const kd_tok *k);
+/* 64-bit FNV-1a of s[0..n), never 0 (0 marks empty hash slots). */
 uint64_t text_hash(const char *s, size_t n);
 
 /* ---- lexicon.c ---- */
@@ -264,12 +266,16 @@ int lex_add(kd_lex *lx, const char *pattern, uint32_t rule, kd_text *scratch,
 	    struct sb_stemmer *st, const kd_wclass *wc);
 /* Builds the index after the last lex_add. */
 int lex_finish(kd_lex *lx);
+/* Releases lx's arrays; lx is empty afterwards.  NULL is a no-op. */
 void lex_free(kd_lex *lx);
 /* Appends every match of lx in t to out (leaving earlier entries).  Matches
  * start at each word and never cross a hard boundary. */
 int lex_scan(const kd_lex *lx, const kd_text *t, lex_matches *out);
 /* Whether some pattern of lx matches starting exactly at token i. */
 int lex_match_at(const kd_lex *lx, const kd_text *t, size_t i, lex_match *m);
+/* Word classes: wclass_add ORs flags into the entry for key hash h (0 or
+ * ENOMEM); wclass_get returns its flags (0 if absent); wclass_free
+ * releases the table (NULL is a no-op). */
 int wclass_add(kd_wclass *wc, uint64_t h, uint32_t flags);
 uint32_t wclass_get(const kd_wclass *wc, uint64_t h);
 void wclass_free(kd_wclass *wc);
@@ -283,7 +289,14 @@ void engine_error(const kd_engine_data *d, const char *name, size_t line, const 
 /* Grows *p (of *cap elements of size sz) to hold need; 0 or ENOMEM. */
 int grow(void **p, size_t *cap, size_t need, size_t sz);
 
-/* ---- readings ---- */
+/* ---- readings ----
+ *
+ * X_load compiles the lexicon in blob b into e (scratch and st tokenise its
+ * patterns); returns 0, KD_ENGINE_EDATA (with a message via d) or
+ * KD_ENGINE_ENOMEM.  X_read computes the reading for a->text into the
+ * analyzer's reused arrays, which the result points at; returns 0 or
+ * KD_ENGINE_ENOMEM.  The rule readings (mi..compassion) read the cue
+ * scores cues_read left in the analyzer and cannot fail. */
 
 int risk_load(kd_engine *e, const kd_engine_data *d, const kd_blob *b, kd_text *scratch,
 	      struct sb_stemmer *st);

@@ -6,7 +6,7 @@
  *              or an open-question cue, closed when it starts with an
  *              auxiliary ("do you", "are you") or is a statement with '?'.
  *   reflection a reflection cue ("it sounds like", "so you feel") or a
- *              sentence opening with "you" and naming a feeling.  Complex
+ *              statement opening with "you" ("You're not sure yet.").  Complex
  *              when it names a feeling, carries a complex cue ("part of
  *              you", "on the one hand") or says mostly what the client did
  *              not (under half its stems appear in the client's turn).
@@ -43,7 +43,7 @@ void mi_read(kd_analyzer *a, const kd_input *in, kd_mi *out)
 	const kd_text *t = &a->text;
 	const double *s = a->cue_score;
 	size_t i, qs = SIZE_MAX;
-	int you_feel = 0, best;
+	int you_start = 0, best;
 	static const int inputs[] = {CUE_MI_INFORMATION, CUE_MI_ADVICE, CUE_MI_NEGOTIATION,
 				     CUE_MI_OPTIONS};
 	static const kd_mi_sub subs[] = {KD_MI_INFORMATION, KD_MI_ADVICE, KD_MI_NEGOTIATION,
@@ -68,10 +68,10 @@ void mi_read(kd_analyzer *a, const kd_input *in, kd_mi *out)
 	}
 	for (i = 0; i < t->nsent; i++) {
 		const kd_sent *se = &t->sent[i];
-		if (se->first < se->end && (t->tok[se->first].flags & TF_YOU) && s[CUE_EMOTION] > 0)
-			you_feel = 1;
+		if (se->first < se->end && (t->tok[se->first].flags & TF_YOU))
+			you_start = 1;
 	}
-	if (s[CUE_MI_REFLECTION] > 0 || you_feel) {
+	if (s[CUE_MI_REFLECTION] > 0 || you_start) {
 		out->behaviour = KD_MI_REFLECTION;
 		if (s[CUE_MI_COMPLEX] > 0 || s[CUE_EMOTION] > 0 ||
 		    (a->ctx.ntok > 0 && overlap(t, &a->ctx) < 0.5))

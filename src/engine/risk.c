@@ -143,7 +143,7 @@ static int add_evidence(kd_analyzer *a, const kd_text *t, const lex_match *m, co
 	for (i = 0; i < a->nev; i++) {
 		ev = &a->ev[i];
 		if (start >= ev->start && end <= ev->end)
-			return 0;
+			return 0; /* inside (or the same as) a cue already kept */
 		if (start <= ev->start && end >= ev->end) {
 			ev->start = start;
 			ev->end = end;
@@ -250,12 +250,15 @@ int risk_read(kd_analyzer *a, kd_speaker sp, kd_risk *out)
 		if (!blocked && !(t->tok[lm->m[i].first].flags & TF_NEGATED))
 			st.recovered = 1;
 	}
-	/* direct cues, then wish + death pairs, then modifiers near a cue */
-	for (i = 0; i < lm->n; i++) {
-		const lex_match *m = &lm->m[i];
+	/* direct cues, then wish + death pairs (so a direct cue names a span
+	 * both found), then modifiers near a cue */
+	for (i = 0; i < 2 * lm->n; i++) {
+		const lex_match *m = &lm->m[i % lm->n];
 		const risk_rule *r = &e->risk_rules[m->rule];
 		const kd_tok *k = &t->tok[m->first];
 		lex_match pair;
+		if ((r->cat == RC_WANT) != (i >= lm->n))
+			continue;
 		if (r->cat == RC_WANT) {
 			if (!cue_ok(&st, m, r))
 				continue;
