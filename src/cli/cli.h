@@ -18,5 +18,6 @@ int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
+int cmd_score(int argc, char **argv);
 
 #endif
