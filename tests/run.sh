@@ -44,6 +44,7 @@ node_suite() { # $1 name, $2 directory
 	count "$p" "$(( ${f:-0} + ${c:-0} ))"
 }
 
+node_suite cli tests/cli
 node_suite http tests/http
 node_suite browser tests/browser
 

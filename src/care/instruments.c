@@ -802,6 +802,22 @@ double instrument_total_max(const instrument *in)
 	return in->tmax;
 }
 
+size_t instrument_band_count(const instrument *in)
+{
+	return in->nbands;
+}
+
+int instrument_band_at(const instrument *in, size_t i, double *min, double *max,
+		       const char **label)
+{
+	if (i >= in->nbands)
+		return KD_ENOTFOUND;
+	*min = in->bands[i].min;
+	*max = in->bands[i].max;
+	*label = in->bands[i].label;
+	return 0;
+}
+
 int instrument_verified(const instrument *in)
 {
 	return in->verified;

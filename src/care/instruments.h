@@ -108,6 +108,11 @@ const char *instrument_scaled_name(const instrument *in);
 /* The range a total can take; both 0 for method "none". */
 double instrument_total_min(const instrument *in);
 double instrument_total_max(const instrument *in);
+/* Bands in ascending order, for shading charts; 0 when the authors
+ * publish none.  Returns 0, or KD_ENOTFOUND when i is out of range. */
+size_t instrument_band_count(const instrument *in);
+int instrument_band_at(const instrument *in, size_t i, double *min, double *max,
+		       const char **label);
 /* 1 if every part of the definition was checked against a source. */
 int instrument_verified(const instrument *in);
 size_t instrument_item_count(const instrument *in);
