@@ -948,6 +948,7 @@ int instrument_score(const instrument *in, const int *answers, size_t n,
 
 		o->id = s->id;
 		o->name = s->name;
+		o->is_mean = s->mean;
 		for (j = 0; j < s->nitems; j++) {
 			size_t k = (size_t)s->items[j] - 1;
 			int a = k < n ? answers[k] : INSTRUMENT_NO_ANSWER;

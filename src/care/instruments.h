@@ -61,6 +61,7 @@ typedef struct instrument_subscore {
 	const char *id;
 	const char *name;
 	int has_score; /* 0 when none of its items was asked */
+	int is_mean;   /* a mean of its items (else a sum) */
 	double score;
 } instrument_subscore;
 

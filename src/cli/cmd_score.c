@@ -19,10 +19,10 @@
 
 #define MAX_DEFINITION (1024 * 1024)
 
-/* Prints v as an integer when it is one, else to two decimals. */
-static void print_number(FILE *f, double v)
+/* Prints a mean to two decimals, anything else as an integer when it is one. */
+static void print_number(FILE *f, double v, int mean)
 {
-	if (fabs(v - round(v)) < 1e-9)
+	if (!mean && fabs(v - round(v)) < 1e-9)
 		fprintf(f, "%.0f", v);
 	else
 		fprintf(f, "%.2f", v);
@@ -139,23 +139,24 @@ static int print_json(const instrument_result *r)
 static int print_text(const instrument_result *r)
 {
 	const instrument *in = r->in;
+	int mean = strcmp(instrument_method(in), "mean") == 0;
 	size_t i;
 
 	printf("%s (%s)\n", instrument_short_name(in), instrument_name(in));
 	if (r->has_total) {
 		printf("Total: ");
-		print_number(stdout, r->total);
+		print_number(stdout, r->total, mean);
 		printf(" (%s of the items; possible range ", instrument_method(in));
-		print_number(stdout, instrument_total_min(in));
+		print_number(stdout, instrument_total_min(in), 0);
 		printf(" to ");
-		print_number(stdout, instrument_total_max(in));
+		print_number(stdout, instrument_total_max(in), 0);
 		printf(")\n");
 	} else {
 		printf("Total: none (this instrument has no total score)\n");
 	}
 	if (r->has_scaled) {
 		printf("%s: ", instrument_scaled_name(in));
-		print_number(stdout, r->scaled);
+		print_number(stdout, r->scaled, 0);
 		printf("\n");
 	}
 	for (i = 0; i < r->nsubscales; i++) {
@@ -163,7 +164,7 @@ static int print_text(const instrument_result *r)
 			printf("Subscales:\n");
 		printf("  %s: ", r->subscales[i].name);
 		if (r->subscales[i].has_score)
-			print_number(stdout, r->subscales[i].score);
+			print_number(stdout, r->subscales[i].score, r->subscales[i].is_mean);
 		else
 			printf("not asked");
 		printf("\n");
