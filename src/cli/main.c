@@ -56,6 +56,19 @@ static const command commands[] = {
 	 "0600) while kindred keeps serving.  The master key is not included: back up\n"
 	 "DIR/master.key separately.  To restore, stop kindred and put the copy in\n"
 	 "place of DIR/kindred.db (removing kindred.db-wal and kindred.db-shm).\n"},
+	{"score", cmd_score, "score a questionnaire (PHQ-9, GAD-7, WHO-5, ...)",
+	 "usage: kindred score [--json] INSTRUMENT ANSWERS\n"
+	 "       kindred score [--json] --file DEFINITION.json ANSWERS\n"
+	 "       kindred score --list\n"
+	 "\n"
+	 "Scores ANSWERS, comma-separated in item order (e.g. kindred score phq9\n"
+	 "1,0,2,1,0,0,1,0,0), and prints the total, subscale scores, the band with\n"
+	 "the authors' label and any item alerts.  Items that the instrument's skip\n"
+	 "logic leaves out may be left empty (kindred score auditc 0,,).\n"
+	 "  --json     print {\"instrument\", \"total\", \"subscales\", \"band\", \"alerts\"}\n"
+	 "  --list     name the instruments: id, name and number of items\n"
+	 "  --file F   score with the definition in F instead of a built-in one\n"
+	 "Wrong or missing answers exit 2 with a message naming the item.\n"},
 };
 
 static void usage(FILE *f)
