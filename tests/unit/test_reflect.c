@@ -131,7 +131,9 @@ static void test_replies_over_corpus(void **state)
 			printf("safety plan offered wrongly: %s\n", reply);
 			failures++;
 		}
-		if (strstr(text, "happy") && contains_ci(reply, "hard")) {
+		if (strstr(text, "happy") &&
+		    (contains_ci(reply, "sounds really hard") || contains_ci(reply, "weighing on") ||
+		     contains_ci(reply, "a lot to carry") || contains_ci(reply, "painful"))) {
 			printf("good news called hard: %s\n", reply);
 			failures++;
 		}
