@@ -56,6 +56,32 @@
     window.addEventListener("pagehide", save);
   }
 
+  /* Questionnaire skip logic: a question asked only after a given answer
+     is hidden until that answer is chosen (without this script, every
+     question shows, with a note saying when it may be left out). */
+  function skipLogic(form) {
+    var items = form.querySelectorAll("fieldset[data-ask-item]");
+    function holds(f) {
+      var on = form.querySelector("input[name=item" + f.getAttribute("data-ask-item") + "]:checked");
+      if (!on) return false;
+      var v = Number(on.value), want = Number(f.getAttribute("data-ask-value"));
+      var op = f.getAttribute("data-ask-op");
+      return op === "min" ? v >= want : op === "max" ? v <= want : v === want;
+    }
+    function update() {
+      items.forEach(function (f) {
+        var show = holds(f);
+        f.hidden = !show;
+        f.querySelectorAll("input").forEach(function (i) {
+          i.disabled = !show;
+          if (!show) i.checked = false;
+        });
+      });
+    }
+    form.addEventListener("change", update);
+    update();
+  }
+
   /* Invitation links are shown as paths; show the whole address. */
   function fullLinks() {
     document.querySelectorAll("input[data-origin-prefix]").forEach(function (i) {
@@ -70,6 +96,7 @@
     });
     document.querySelectorAll("form[data-autosave]").forEach(autosave);
     document.querySelectorAll("form[data-draft-url]").forEach(serverDraft);
+    document.querySelectorAll("form.measure").forEach(skipLogic);
     fullLinks();
   });
 })();

@@ -17,6 +17,7 @@
 
 #include "kindred/engine.h"
 
+#include "care/instruments.h"
 #include "care/policy.h"
 #include "store/store.h"
 #include "vault/vault.h"
@@ -27,6 +28,8 @@ typedef struct care {
 	json_t *feelings; /* [{code, label}] from data/content/feelings.json */
 	json_t *safety;   /* data/content/safety_plan.json */
 	json_t *reflect;  /* data/content/reflections.json */
+	json_t *measures; /* data/content/measures.json */
+	instrument_catalog *instruments; /* data/instruments/ */
 	int64_t invite_ttl; /* seconds an invitation stays valid */
 	const kd_engine *engine; /* borrowed; NULL: no risk reading, no replies */
 	pthread_key_t analyzers; /* each thread's kd_analyzer */
@@ -138,6 +141,36 @@ int care_safety_get(care *c, const actor *who, int64_t client_id, json_t **out);
  * dropped; limits come from the content file. */
 int care_safety_save(care *c, const actor *who, int64_t client_id, const json_t *in,
 		     const char **why);
+
+/* --- measures (measures.c) --- */
+
+/* What a client has to answer and may choose: {"client", "assigned":
+ * [{instrument, name, schedule, due, last_answered_at}], "available":
+ * [{instrument, name, items}], "recent": [{id, name, total, band, at}]}. */
+int care_measures_overview(care *c, const actor *who, int64_t client_id, json_t **out);
+/* The form of an instrument for who to answer, with a fresh submission
+ * token: {instrument, name, preamble, items: [{number, text, options,
+ * ask_if}], submission}. */
+int care_measure_form(care *c, const actor *who, const char *inst_id, json_t **out);
+/* Scores and saves who's answers (fields "item1".."itemN", or "answers":
+ * [..] with null for a skipped item).  The same submission token twice
+ * saves once.  Risk items go through the risk pathway.  Returns the
+ * result as care_measure_result does, with "repeat". */
+int care_measure_answer(care *c, const actor *who, const char *inst_id, const json_t *in,
+			json_t **out, const char **why);
+/* One saved response, in plain words: {id, instrument, name, total,
+ * band, subscales, meaning, does_not_mean, not_a_diagnosis, at_risk} (and
+ * item alerts for the client's clinician). */
+int care_measure_result(care *c, const actor *who, int64_t id, json_t **out);
+/* Assigns instrument to client_id on schedule (once, weekly,
+ * fortnightly, monthly); a client may choose one for themselves. */
+int care_assign(care *c, const actor *who, int64_t client_id, const char *inst_id,
+		const char *schedule, const char **why);
+/* Series over time for charts: {"client", "mood": {points}, "measures":
+ * [{instrument, name, min, max, higher_is_better, bands, points,
+ * reliable_change: {reliability, sd, threshold, verified, note,
+ * first, last, change, verdict}}]}. */
+int care_progress(care *c, const actor *who, int64_t client_id, json_t **out);
 
 /* Formats t as ISO 8601 UTC into out (at least 21 bytes). */
 void care_iso_time(int64_t t, char *out, size_t len);

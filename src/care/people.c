@@ -40,6 +40,7 @@ static void analyzer_free(void *a)
 
 int care_init(care *c, store *st, vault *v, const kd_engine *engine)
 {
+	char msg[256] = "";
 	json_t *doc;
 
 	memset(c, 0, sizeof(*c));
@@ -55,8 +56,10 @@ int care_init(care *c, store *st, vault *v, const kd_engine *engine)
 	json_decref(doc);
 	c->safety = content_load("data/content/safety_plan.json");
 	c->reflect = content_load("data/content/reflections.json");
+	c->measures = content_load("data/content/measures.json");
 	if (!json_is_array(c->feelings) || !json_is_array(json_object_get(c->safety, "steps")) ||
-	    !json_is_object(c->reflect)) {
+	    !json_is_object(c->reflect) || !json_is_object(c->measures) ||
+	    instrument_catalog_load(&c->instruments, msg, sizeof(msg)) != 0) {
 		care_fini(c);
 		return KD_EINVAL;
 	}
@@ -75,6 +78,10 @@ void care_fini(care *c)
 	json_decref(c->feelings);
 	json_decref(c->safety);
 	json_decref(c->reflect);
+	json_decref(c->measures);
+	instrument_catalog_free(c->instruments);
+	c->instruments = NULL;
+	c->measures = NULL;
 	c->feelings = NULL;
 	c->safety = NULL;
 	c->reflect = NULL;

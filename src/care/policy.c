@@ -23,6 +23,7 @@ const char *policy_resource_name(policy_resource res)
 	case RES_JOURNAL: return "journal";
 	case RES_PREFS: return "choices";
 	case RES_RISK: return "risk alerts";
+	case RES_MEASURES: return "measures";
 	}
 	return "unknown";
 }
@@ -82,6 +83,17 @@ static int decide(store *s, const actor *who, policy_action action, policy_resou
 		return KD_ENOTFOUND;
 	case RES_SAFETY_PLAN:
 		/* Written alone or together with their clinician. */
+		if (own && is_role(who, "client")) {
+			*reason = "own data";
+			return 0;
+		}
+		if ((linked = clinician_of(s, who, subject, reason)) != 0)
+			return linked > 0 ? 0 : linked;
+		*reason = "not their data";
+		return KD_ENOTFOUND;
+	case RES_MEASURES:
+		/* The client answers their own; their clinician reads and
+		 * assigns (a write), never answers for them. */
 		if (own && is_role(who, "client")) {
 			*reason = "own data";
 			return 0;

@@ -34,6 +34,7 @@ typedef enum policy_resource {
 	RES_JOURNAL,     /* a client's journal: theirs alone */
 	RES_PREFS,       /* a client's choices about their care */
 	RES_RISK,        /* risk events a client's clinician was told of */
+	RES_MEASURES,    /* a client's measures: assignments and answers */
 } policy_resource;
 
 /* Decides and audits.  Returns 0 if allowed; KD_EAUTH if the actor must

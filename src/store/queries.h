@@ -91,3 +91,20 @@ Q(RISK_LIST, "SELECT id, source, source_id, level, created_at, seen_at FROM risk
 	     "WHERE client_id = $1 AND told_clinician = 1 ORDER BY created_at DESC, id DESC LIMIT $2")
 Q(RISK_SEEN, "UPDATE risk_events SET seen_at = $2, seen_by = $3 "
 	     "WHERE client_id = $1 AND told_clinician = 1 AND seen_at IS NULL")
+Q(ASSIGN_PUT, "INSERT INTO assignments (client_id, instrument, schedule, assigned_by, created_at, "
+	      "active) VALUES ($1, $2, $3, $4, $5, 1) ON CONFLICT (client_id, instrument) DO UPDATE "
+	      "SET schedule = excluded.schedule, assigned_by = excluded.assigned_by, "
+	      "created_at = excluded.created_at, active = 1")
+Q(ASSIGN_STOP, "UPDATE assignments SET active = 0 WHERE client_id = $1 AND instrument = $2")
+Q(ASSIGN_LIST, "SELECT a.instrument, a.schedule, a.created_at, "
+	       "(SELECT max(r.created_at) FROM responses r WHERE r.client_id = a.client_id "
+	       " AND r.instrument = a.instrument AND r.created_at >= a.created_at) "
+	       "FROM assignments a WHERE a.client_id = $1 AND a.active = 1 ORDER BY a.created_at, a.id")
+Q(RESPONSE_ADD, "INSERT INTO responses (client_id, instrument, answers, total_x1000, band, alerts, "
+		"submission, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+		"ON CONFLICT (client_id, submission) DO NOTHING RETURNING id")
+Q(RESPONSE_BY_SUBMISSION, "SELECT id FROM responses WHERE client_id = $1 AND submission = $2")
+Q(RESPONSE_GET, "SELECT id, client_id, instrument, answers, created_at FROM responses WHERE id = $1")
+Q(RESPONSE_LIST, "SELECT id, client_id, instrument, answers, created_at FROM responses "
+		 "WHERE client_id = $1 AND ($2 = '' OR instrument = $2) "
+		 "ORDER BY created_at, id LIMIT $3")

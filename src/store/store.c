@@ -896,6 +896,112 @@ int store_risk_seen(store *s, int64_t client_id, int64_t seen_by, int64_t now)
 	return run(s, Q_RISK_SEEN, a, 3, NULL);
 }
 
+/* --- measures --- */
+
+int store_assign(store *s, int64_t client_id, const char *instrument, const char *schedule,
+		 int64_t assigned_by, int64_t now)
+{
+	db_arg a[] = {DB_I(client_id), DB_T(instrument), DB_T(schedule), DB_I(assigned_by),
+		      DB_I(now)};
+
+	return run(s, Q_ASSIGN_PUT, a, 5, NULL);
+}
+
+int store_unassign(store *s, int64_t client_id, const char *instrument)
+{
+	db_arg a[] = {DB_I(client_id), DB_T(instrument)};
+
+	return run(s, Q_ASSIGN_STOP, a, 2, NULL);
+}
+
+int store_assignment_each(store *s, int64_t client_id,
+			  int (*fn)(void *arg, const store_assignment *a), void *arg)
+{
+	db_arg a[] = {DB_I(client_id)};
+	db *c = conn_db(s);
+	db_cur *cur;
+	store_assignment r;
+	int rc;
+
+	if (!c)
+		return KD_EDB;
+	if ((rc = s->drv->query(c, Q_ASSIGN_LIST, a, 1, &cur)) != 0)
+		return rc;
+	while ((rc = s->drv->step(cur)) == 1) {
+		r.instrument = s->drv->col_text(cur, 0);
+		r.schedule = s->drv->col_text(cur, 1);
+		r.created_at = s->drv->col_int(cur, 2);
+		r.last_answered_at = s->drv->col_null(cur, 3) ? 0 : s->drv->col_int(cur, 3);
+		if ((rc = fn(arg, &r)) != 0)
+			break;
+	}
+	s->drv->done(cur);
+	return rc;
+}
+
+int store_response_add(store *s, int64_t client_id, const char *instrument, const char *answers,
+		       int64_t total_x1000, const char *band, int alerts, const char *submission,
+		       int64_t now, int64_t *id, int *repeat)
+{
+	db_arg a[] = {DB_I(client_id), DB_T(instrument), DB_T(answers), DB_I(total_x1000),
+		      DB_T(band), DB_I(alerts), DB_T(submission), DB_I(now)};
+	db_arg b[] = {DB_I(client_id), DB_T(submission)};
+	int rc = one_int(s, Q_RESPONSE_ADD, a, 8, id);
+
+	*repeat = 0;
+	/* ON CONFLICT DO NOTHING returns no row: it was a repeat. */
+	if (rc == KD_ENOTFOUND) {
+		*repeat = 1;
+		rc = one_int(s, Q_RESPONSE_BY_SUBMISSION, b, 2, id);
+	}
+	return rc;
+}
+
+/* Walks response rows of query qid; with want_one, KD_ENOTFOUND if none. */
+static int response_walk(store *s, int qid, const db_arg *a, int n, int want_one,
+			 int (*fn)(void *arg, const store_response *r), void *arg)
+{
+	db *c = conn_db(s);
+	db_cur *cur;
+	store_response r;
+	int rc, seen = 0;
+
+	if (!c)
+		return KD_EDB;
+	if ((rc = s->drv->query(c, qid, a, n, &cur)) != 0)
+		return rc;
+	while ((rc = s->drv->step(cur)) == 1) {
+		seen = 1;
+		r.id = s->drv->col_int(cur, 0);
+		r.client_id = s->drv->col_int(cur, 1);
+		r.instrument = s->drv->col_text(cur, 2);
+		r.answers = s->drv->col_text(cur, 3);
+		r.created_at = s->drv->col_int(cur, 4);
+		if ((rc = fn(arg, &r)) != 0)
+			break;
+	}
+	s->drv->done(cur);
+	if (rc == 0 && want_one && !seen)
+		rc = KD_ENOTFOUND;
+	return rc;
+}
+
+int store_response_get(store *s, int64_t id, int (*fn)(void *arg, const store_response *r),
+		       void *arg)
+{
+	db_arg a[] = {DB_I(id)};
+
+	return response_walk(s, Q_RESPONSE_GET, a, 1, 1, fn, arg);
+}
+
+int store_response_each(store *s, int64_t client_id, const char *instrument, int limit,
+			int (*fn)(void *arg, const store_response *r), void *arg)
+{
+	db_arg a[] = {DB_I(client_id), DB_T(instrument), DB_I(limit)};
+
+	return response_walk(s, Q_RESPONSE_LIST, a, 3, 0, fn, arg);
+}
+
 /* --- safety plans --- */
 
 void store_safety_plan_clear(store_safety_plan *p)

@@ -210,6 +210,44 @@ int store_risk_each(store *s, int64_t client_id, int limit,
 /* Marks every unseen event of the client as seen by seen_by. */
 int store_risk_seen(store *s, int64_t client_id, int64_t seen_by, int64_t now);
 
+/* --- measures --- */
+
+typedef struct store_assignment {
+	const char *instrument;
+	const char *schedule; /* once | weekly | fortnightly | monthly */
+	int64_t created_at;
+	int64_t last_answered_at; /* since assigned; 0 if not yet */
+} store_assignment;
+
+/* Assigns (or re-assigns with a new schedule) an instrument. */
+int store_assign(store *s, int64_t client_id, const char *instrument, const char *schedule,
+		 int64_t assigned_by, int64_t now);
+int store_unassign(store *s, int64_t client_id, const char *instrument);
+/* Active assignments, oldest first; pointers valid only during fn. */
+int store_assignment_each(store *s, int64_t client_id,
+			  int (*fn)(void *arg, const store_assignment *a), void *arg);
+
+typedef struct store_response {
+	int64_t id;
+	int64_t client_id;
+	const char *instrument;
+	const char *answers; /* comma-separated, empty for skipped items */
+	int64_t created_at;
+} store_response;
+
+/* Saves a response once per submission token: a repeat of the same
+ * submission (a double click) returns the first response's id and
+ * sets *repeat. */
+int store_response_add(store *s, int64_t client_id, const char *instrument, const char *answers,
+		       int64_t total_x1000, const char *band, int alerts, const char *submission,
+		       int64_t now, int64_t *id, int *repeat);
+/* KD_ENOTFOUND if absent. */
+int store_response_get(store *s, int64_t id, int (*fn)(void *arg, const store_response *r),
+		       void *arg);
+/* Oldest first; instrument "" for all.  Pointers valid only during fn. */
+int store_response_each(store *s, int64_t client_id, const char *instrument, int limit,
+			int (*fn)(void *arg, const store_response *r), void *arg);
+
 /* --- safety plans --- */
 
 typedef struct store_safety_plan {

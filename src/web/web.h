@@ -154,6 +154,14 @@ void h_settings(req *r, reply *out);
 void h_settings_save(req *r, reply *out);
 void h_client_risk(req *r, reply *out);
 void h_client_risk_seen(req *r, reply *out);
+void h_measures(req *r, reply *out);
+void h_client_measures(req *r, reply *out);
+void h_measure_form(req *r, reply *out);
+void h_measure_answer(req *r, reply *out);
+void h_response(req *r, reply *out);
+void h_assign(req *r, reply *out);
+void h_progress(req *r, reply *out);
+void h_client_progress(req *r, reply *out);
 /* Adds the client's safety plan and the crisis lines to a page's body,
  * for the answer to text that read as at risk. */
 void support_add(req *r, json_t *body);
