@@ -954,6 +954,109 @@ static void test_login_throttle_race(void **state)
 			 verified, LOGIN_RACERS);
 }
 
+/* --- measures and reliable change --- */
+
+/* Answers instrument with the given answers (as JSON text); returns the
+ * response id, or fails the test. */
+static int64_t answer(fx *f, const actor *who, const char *inst, const char *answers,
+		      const char *submission)
+{
+	json_error_t jerr;
+	json_t *in = json_loads(answers, 0, &jerr), *out = NULL;
+	const char *why = NULL;
+	int64_t id;
+
+	assert_non_null(in);
+	if (submission)
+		json_object_set_new(in, "submission", json_string(submission));
+	assert_int_equal(care_measure_answer(&f->c, who, inst, in, &out, &why), 0);
+	id = json_integer_value(json_object_get(out, "id"));
+	json_decref(out);
+	json_decref(in);
+	return id;
+}
+
+static json_t *series(fx *f, const actor *who, const char *inst)
+{
+	json_t *p = NULL, *m;
+	size_t i;
+
+	assert_int_equal(care_progress(&f->c, who, who->id, &p), 0);
+	json_array_foreach(json_object_get(p, "measures"), i, m)
+		if (strcmp(json_string_value(json_object_get(m, "instrument")), inst) == 0) {
+			json_incref(m);
+			json_decref(p);
+			return m;
+		}
+	json_decref(p);
+	return NULL;
+}
+
+static const char *verdict_of(const json_t *m)
+{
+	return json_string_value(json_object_get(json_object_get(m, "reliable_change"), "verdict"));
+}
+
+static void test_reliable_change_phq9(void **state)
+{
+	fx *f = *state;
+	actor a = quick_user(f, "client", "rc1", "RC One");
+	json_t *m;
+	double threshold;
+
+	/* 14, then 9: a change of 5, under the threshold of 5.99. */
+	answer(f, &a, "phq9", "{\"answers\": [2,2,2,2,2,1,1,1,1]}", NULL);
+	answer(f, &a, "phq9", "{\"answers\": [1,1,1,1,1,1,1,1,1]}", NULL);
+	m = series(f, &a, "phq9");
+	assert_non_null(m);
+	threshold = json_number_value(json_object_get(json_object_get(m, "reliable_change"), "threshold"));
+	/* 1.96 x sqrt(2) x 5.4 x sqrt(1 - 0.84) */
+	assert_true(threshold > 5.98 && threshold < 6.0);
+	assert_non_null(strstr(verdict_of(m), "No reliable change"));
+	json_decref(m);
+	/* 14 to 8: a change of 6, over it; lower is better on the PHQ-9. */
+	answer(f, &a, "phq9", "{\"answers\": [1,1,1,1,1,1,1,1,0]}", NULL);
+	m = series(f, &a, "phq9");
+	assert_non_null(strstr(verdict_of(m), "Reliable improvement"));
+	json_decref(m);
+}
+
+static void test_reliable_change_gad7_and_who5(void **state)
+{
+	fx *f = *state;
+	actor a = quick_user(f, "client", "rc2", "RC Two");
+	json_t *m;
+
+	/* GAD-7 10 then 14: worse by 4, over its threshold of 3.99. */
+	answer(f, &a, "gad7", "{\"answers\": [2,2,2,1,1,1,1]}", NULL);
+	answer(f, &a, "gad7", "{\"answers\": [2,2,2,2,2,2,2]}", NULL);
+	m = series(f, &a, "gad7");
+	assert_non_null(strstr(verdict_of(m), "Reliable worsening"));
+	json_decref(m);
+	/* One answer: no verdict yet. */
+	answer(f, &a, "who5", "{\"answers\": [3,3,3,3,3]}", NULL);
+	m = series(f, &a, "who5");
+	assert_true(json_is_null(json_object_get(m, "reliable_change")));
+	assert_int_equal(json_array_size(json_object_get(m, "points")), 1);
+	json_decref(m);
+}
+
+static void test_measure_submission_once(void **state)
+{
+	fx *f = *state;
+	actor a = quick_user(f, "client", "rc3", "RC Three");
+	int64_t one = answer(f, &a, "phq2", "{\"answers\": [1,1]}", "tok-1");
+	int64_t two = answer(f, &a, "phq2", "{\"answers\": [1,1]}", "tok-1");
+	int64_t three = answer(f, &a, "phq2", "{\"answers\": [1,1]}", "tok-2");
+	json_t *m;
+
+	assert_int_equal(one, two);
+	assert_true(three != one);
+	m = series(f, &a, "phq2");
+	assert_int_equal(json_array_size(json_object_get(m, "points")), 2);
+	json_decref(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -970,6 +1073,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_setup_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accept_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_login_throttle_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reliable_change_phq9, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reliable_change_gad7_and_who5, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_measure_submission_once, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
