@@ -115,6 +115,29 @@ int care_invite_check(care *c, const char *token);
 int care_invite_accept(care *c, const char *token, const char *username,
 		       const char *display_name, const char *password, int64_t *id,
 		       const char **why);
+/* The role an invitation makes ("client" or "supporter"); the errors of
+ * care_invite_check. */
+int care_invite_role(care *c, const char *token, char role[16]);
+
+/* --- supporters (supporters.c) --- */
+
+/* A client invites a supporter who may see scopes (of "checkins",
+ * "safety_plan", "alerts"); token as in care_invite. */
+int care_supporter_invite(care *c, const actor *who, const char *const *scopes, size_t n,
+			  char token[44], int64_t *expires_at, const char **why);
+/* The client's supporters: {"supporters": [{id, name, checkins,
+ * safety_plan, alerts, since}]}. */
+int care_supporters(care *c, const actor *who, json_t **out);
+/* Changes what a supporter may see; KD_ENOTFOUND if not theirs. */
+int care_supporter_update(care *c, const actor *who, int64_t supporter_id,
+			  const char *const *scopes, size_t n, const char **why);
+int care_supporter_remove(care *c, const actor *who, int64_t supporter_id);
+/* A supporter's people: {"people": [{id, name, checkins, safety_plan,
+ * alerts, recent_alerts}]}. */
+int care_people(care *c, const actor *who, json_t **out);
+/* What client_id shares with the supporter who: {"client", "shares",
+ * "checkins"?, "plan"?, "recent_alerts"}. */
+int care_person(care *c, const actor *who, int64_t client_id, json_t **out);
 
 /* --- check-ins (checkins.c) --- */
 

@@ -334,9 +334,8 @@ int care_invite_accept(care *c, const char *token, const char *username,
 		       const char **why)
 {
 	unsigned char hash[32];
-	char pw_hash[128];
-	int64_t now = (int64_t)time(NULL), clinician = 0;
-	char role[16];
+	char pw_hash[128], role[16], scopes[128];
+	int64_t now = (int64_t)time(NULL), inviter = 0;
 	int rc;
 
 	vault_token_hash(token, hash);
@@ -348,16 +347,33 @@ int care_invite_accept(care *c, const char *token, const char *username,
 		return rc;
 	if ((rc = store_begin(c->st)) != 0)
 		return rc;
-	if ((rc = store_invite_check(c->st, hash, now)) != 0)
+	if ((rc = store_invite_info(c->st, hash, now, role, scopes, sizeof(scopes))) != 0)
 		goto fail;
-	if ((rc = user_create_tx(c, "client", username, display_name, pw_hash, id, why)) != 0)
+	/* A clinician invites a client onto their caseload; a client invites
+	 * a supporter, who sees what the client chose. */
+	if (strcmp(role, "supporter") != 0)
+		snprintf(role, sizeof(role), "client");
+	if ((rc = user_create_tx(c, role, username, display_name, pw_hash, id, why)) != 0)
 		goto fail;
-	if ((rc = store_invite_take(c->st, hash, now, *id, &clinician, role)) != 0)
+	if ((rc = store_invite_take(c->st, hash, now, *id, &inviter, role)) != 0)
 		goto fail;
-	if ((rc = store_care_link(c->st, clinician, *id, now)) != 0)
+	if (strcmp(role, "supporter") == 0)
+		rc = store_supporter_link(c->st, inviter, *id, scopes, now);
+	else
+		rc = store_care_link(c->st, inviter, *id, now);
+	if (rc != 0)
 		goto fail;
 	return store_commit(c->st);
 fail:
 	store_rollback(c->st);
 	return rc;
+}
+
+int care_invite_role(care *c, const char *token, char role[16])
+{
+	unsigned char hash[32];
+	char scopes[128];
+
+	vault_token_hash(token, hash);
+	return store_invite_info(c->st, hash, (int64_t)time(NULL), role, scopes, sizeof(scopes));
 }

@@ -24,6 +24,7 @@ const char *policy_resource_name(policy_resource res)
 	case RES_PREFS: return "choices";
 	case RES_RISK: return "risk alerts";
 	case RES_MEASURES: return "measures";
+	case RES_SUPPORTERS: return "supporters";
 	}
 	return "unknown";
 }
@@ -60,6 +61,29 @@ static int clinician_of(store *s, const actor *who, int64_t subject, const char 
 	return linked;
 }
 
+/* 1 if who is a supporter whom subject granted scope, 0 if not, <0 on
+ * error; *reason is set when it answers 1. */
+static int supporter_granted(store *s, const actor *who, int64_t subject, const char *scope,
+			     const char **reason)
+{
+	char scopes[128], *p, *save = NULL;
+	int rc;
+
+	if (!is_role(who, "supporter"))
+		return 0;
+	rc = store_supporter_scopes(s, subject, who->id, scopes, sizeof(scopes));
+	if (rc == KD_ENOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	for (p = strtok_r(scopes, ",", &save); p; p = strtok_r(NULL, ",", &save))
+		if (strcmp(p, scope) == 0) {
+			*reason = "supporter the client shares this with";
+			return 1;
+		}
+	return 0;
+}
+
 /* Decides without side effects; *reason names the rule that answered. */
 static int decide(store *s, const actor *who, policy_action action, policy_resource res,
 		  int64_t subject, const char **reason)
@@ -79,7 +103,10 @@ static int decide(store *s, const actor *who, policy_action action, policy_resou
 		}
 		if (action == POLICY_READ && (linked = clinician_of(s, who, subject, reason)) != 0)
 			return linked > 0 ? 0 : linked;
-		*reason = action == POLICY_READ ? "not their data" : "only the client records check-ins";
+		if (action == POLICY_READ &&
+		    (linked = supporter_granted(s, who, subject, "checkins", reason)) != 0)
+			return linked > 0 ? 0 : linked;
+		*reason = action == POLICY_READ ? "not shared with them" : "only the client records check-ins";
 		return KD_ENOTFOUND;
 	case RES_SAFETY_PLAN:
 		/* Written alone or together with their clinician. */
@@ -89,6 +116,18 @@ static int decide(store *s, const actor *who, policy_action action, policy_resou
 		}
 		if ((linked = clinician_of(s, who, subject, reason)) != 0)
 			return linked > 0 ? 0 : linked;
+		if (action == POLICY_READ &&
+		    (linked = supporter_granted(s, who, subject, "safety_plan", reason)) != 0)
+			return linked > 0 ? 0 : linked;
+		*reason = "not shared with them";
+		return KD_ENOTFOUND;
+	case RES_SUPPORTERS:
+		/* A client decides whom they share with; a supporter reads the
+		 * list of people who share with them. */
+		if (own && (is_role(who, "client") || is_role(who, "supporter"))) {
+			*reason = "own data";
+			return 0;
+		}
 		*reason = "not their data";
 		return KD_ENOTFOUND;
 	case RES_MEASURES:

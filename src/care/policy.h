@@ -35,6 +35,7 @@ typedef enum policy_resource {
 	RES_PREFS,       /* a client's choices about their care */
 	RES_RISK,        /* risk events a client's clinician was told of */
 	RES_MEASURES,    /* a client's measures: assignments and answers */
+	RES_SUPPORTERS,  /* whom a client shares with, and what (theirs to decide) */
 } policy_resource;
 
 /* Decides and audits.  Returns 0 if allowed; KD_EAUTH if the actor must

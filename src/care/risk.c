@@ -21,7 +21,7 @@ int care_risk_event(care *c, const actor *client, const char *source, int64_t so
 {
 	store_prefs p;
 	int64_t id = 0, now = (int64_t)time(NULL);
-	int tell, rc;
+	int tell, tell_sup, rc;
 
 	if (level <= 0)
 		return 0;
@@ -29,15 +29,21 @@ int care_risk_event(care *c, const actor *client, const char *source, int64_t so
 		level = 3;
 	if ((rc = store_prefs_get(c->st, client->id, &p)) != 0)
 		return rc;
-	tell = strcmp(p.notify, "clinician") == 0;
-	rc = store_risk_add(c->st, client->id, source, source_id, level, tell, now, &id);
+	tell = strcmp(p.notify, "clinician") == 0 || strcmp(p.notify, "both") == 0;
+	tell_sup = strcmp(p.notify, "supporters") == 0 || strcmp(p.notify, "both") == 0;
+	rc = store_risk_add(c->st, client->id, source, source_id, level, tell, tell_sup, now, &id);
 	if (rc != 0)
 		return rc;
 	/* The record of what happened, and whom it went to, is the client's
 	 * to read like every other use of their data. */
 	return store_audit_add(c->st, now, client->id, client->id, "write", "risk alerts", id, 1,
-			       tell ? "noticed possible risk; your clinician was told, as you chose"
-				    : "noticed possible risk; nobody was told, as you chose");
+			       tell && tell_sup
+				       ? "noticed possible risk; your clinician and your supporters "
+					 "were told, as you chose"
+			       : tell ? "noticed possible risk; your clinician was told, as you chose"
+			       : tell_sup
+				       ? "noticed possible risk; your supporters were told, as you chose"
+				       : "noticed possible risk; nobody was told, as you chose");
 }
 
 int care_risk_text(care *c, const actor *client, const char *source, int64_t source_id,
@@ -63,9 +69,10 @@ int care_prefs_get(care *c, const actor *who, json_t **out)
 		return rc;
 	if ((rc = store_prefs_get(c->st, who->id, &p)) != 0)
 		return rc;
-	*out = json_pack("{s:s?, s:b, s:b, s:b}", "notify", p.notify[0] ? p.notify : NULL,
+	*out = json_pack("{s:s?, s:b, s:b, s:b, s:b, s:b}", "notify", p.notify[0] ? p.notify : NULL,
 			 "replies", p.replies, "notify_clinician", strcmp(p.notify, "clinician") == 0,
-			 "notify_nobody", strcmp(p.notify, "nobody") == 0);
+			 "notify_supporters", strcmp(p.notify, "supporters") == 0, "notify_both",
+			 strcmp(p.notify, "both") == 0, "notify_nobody", strcmp(p.notify, "nobody") == 0);
 	return 0;
 }
 
@@ -79,8 +86,10 @@ int care_prefs_set(care *c, const actor *who, const char *notify, int replies, c
 	if ((rc = store_prefs_get(c->st, who->id, &p)) != 0)
 		return rc;
 	if (notify) {
-		if (strcmp(notify, "clinician") != 0 && strcmp(notify, "nobody") != 0) {
-			*why = "Please choose whether your clinician is told, or nobody.";
+		if (strcmp(notify, "clinician") != 0 && strcmp(notify, "supporters") != 0 &&
+		    strcmp(notify, "both") != 0 && strcmp(notify, "nobody") != 0) {
+			*why = "Please choose who is told: your clinician, your supporters, both, or "
+			       "nobody.";
 			return KD_EINVAL;
 		}
 		snprintf(p.notify, sizeof(p.notify), "%s", notify);

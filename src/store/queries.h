@@ -20,9 +20,9 @@ Q(SESSION_GET, "SELECT s.user_id, s.csrf FROM sessions s JOIN users u ON u.id = 
 	       "WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = 0")
 Q(SESSION_DELETE, "DELETE FROM sessions WHERE token_hash = $1")
 Q(SESSION_DELETE_USER, "DELETE FROM sessions WHERE user_id = $1")
-Q(INVITE_ADD, "INSERT INTO invitations (token_hash, clinician_id, role, created_at, expires_at) "
-	      "VALUES ($1, $2, $3, $4, $5) RETURNING id")
-Q(INVITE_GET, "SELECT id, clinician_id, role, expires_at, used_at FROM invitations "
+Q(INVITE_ADD, "INSERT INTO invitations (token_hash, clinician_id, role, created_at, expires_at, "
+	      "scopes) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+Q(INVITE_GET, "SELECT id, clinician_id, role, expires_at, used_at, scopes FROM invitations "
 	      "WHERE token_hash = $1")
 Q(INVITE_TAKE, "UPDATE invitations SET used_at = $2, used_by = $3 "
 	       "WHERE id = $1 AND used_at IS NULL")
@@ -86,7 +86,7 @@ Q(PREFS_PUT, "INSERT INTO client_prefs (client_id, notify, replies, updated_at) 
 	     "VALUES ($1, $2, $3, $4) ON CONFLICT (client_id) DO UPDATE SET "
 	     "notify = excluded.notify, replies = excluded.replies, updated_at = excluded.updated_at")
 Q(RISK_ADD, "INSERT INTO risk_events (client_id, source, source_id, level, told_clinician, "
-	    "created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+	    "created_at, told_supporters) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
 Q(RISK_LIST, "SELECT id, source, source_id, level, created_at, seen_at FROM risk_events "
 	     "WHERE client_id = $1 AND told_clinician = 1 ORDER BY created_at DESC, id DESC LIMIT $2")
 Q(RISK_SEEN, "UPDATE risk_events SET seen_at = $2, seen_by = $3 "
@@ -108,3 +108,15 @@ Q(RESPONSE_GET, "SELECT id, client_id, instrument, answers, created_at FROM resp
 Q(RESPONSE_LIST, "SELECT id, client_id, instrument, answers, created_at FROM responses "
 		 "WHERE client_id = $1 AND ($2 = '' OR instrument = $2) "
 		 "ORDER BY created_at, id LIMIT $3")
+Q(SUPPORTER_LINK, "INSERT INTO supporter_links (client_id, supporter_id, scopes, created_at) "
+		  "VALUES ($1, $2, $3, $4) ON CONFLICT (client_id, supporter_id) DO UPDATE SET "
+		  "scopes = excluded.scopes")
+Q(SUPPORTER_UNLINK, "DELETE FROM supporter_links WHERE client_id = $1 AND supporter_id = $2")
+Q(SUPPORTER_SCOPES, "SELECT scopes FROM supporter_links WHERE client_id = $1 AND supporter_id = $2")
+Q(SUPPORTERS_OF, "SELECT l.supporter_id, u.display_name, l.scopes, l.created_at FROM supporter_links l "
+		 "JOIN users u ON u.id = l.supporter_id WHERE l.client_id = $1 ORDER BY u.display_name, u.id")
+Q(SUPPORTED_BY, "SELECT l.client_id, u.display_name, l.scopes, l.created_at, "
+		"(SELECT count(*) FROM risk_events r WHERE r.client_id = l.client_id "
+		" AND r.told_supporters = 1 AND r.created_at >= l.created_at "
+		" AND r.created_at > $2) FROM supporter_links l "
+		"JOIN users u ON u.id = l.client_id WHERE l.supporter_id = $1 ORDER BY u.display_name, u.id")

@@ -544,9 +544,122 @@ int store_session_delete_user(store *s, int64_t user_id)
 int store_invite_add(store *s, const unsigned char hash[32], int64_t clinician_id,
 		     const char *role, int64_t now, int64_t expires_at, int64_t *id)
 {
-	db_arg a[] = {DB_B(hash, 32), DB_I(clinician_id), DB_T(role), DB_I(now), DB_I(expires_at)};
+	return store_invite_add_scoped(s, hash, clinician_id, role, "", now, expires_at, id);
+}
 
-	return one_int(s, Q_INVITE_ADD, a, 5, id);
+int store_invite_add_scoped(store *s, const unsigned char hash[32], int64_t inviter_id,
+			    const char *role, const char *scopes, int64_t now, int64_t expires_at,
+			    int64_t *id)
+{
+	db_arg a[] = {DB_B(hash, 32), DB_I(inviter_id), DB_T(role), DB_I(now), DB_I(expires_at),
+		      DB_T(scopes)};
+
+	return one_int(s, Q_INVITE_ADD, a, 6, id);
+}
+
+/* Copies column col of the first row of qid as text into out;
+ * KD_ENOTFOUND if there is no row. */
+static int one_text(store *s, int qid, const db_arg *args, int n, int col, char *out, size_t len)
+{
+	db *c = conn_db(s);
+	db_cur *cur;
+	const char *t;
+	int rc;
+
+	out[0] = '\0';
+	if (!c)
+		return KD_EDB;
+	if ((rc = s->drv->query(c, qid, args, n, &cur)) != 0)
+		return rc;
+	rc = s->drv->step(cur);
+	if (rc == 1) {
+		t = s->drv->col_text(cur, col);
+		snprintf(out, len, "%s", t ? t : "");
+		rc = 0;
+	} else if (rc == 0) {
+		rc = KD_ENOTFOUND;
+	}
+	s->drv->done(cur);
+	return rc;
+}
+
+int store_invite_info(store *s, const unsigned char hash[32], int64_t now, char role[16],
+		      char *scopes, size_t len)
+{
+	db_arg a[] = {DB_B(hash, 32)};
+	int rc = store_invite_check(s, hash, now);
+
+	if (rc == 0)
+		rc = one_text(s, Q_INVITE_GET, a, 1, 2, role, 16);
+	if (rc == 0)
+		rc = one_text(s, Q_INVITE_GET, a, 1, 5, scopes, len);
+	return rc;
+}
+
+/* --- supporters --- */
+
+int store_supporter_link(store *s, int64_t client_id, int64_t supporter_id, const char *scopes,
+			 int64_t now)
+{
+	db_arg a[] = {DB_I(client_id), DB_I(supporter_id), DB_T(scopes), DB_I(now)};
+
+	return run(s, Q_SUPPORTER_LINK, a, 4, NULL);
+}
+
+int store_supporter_unlink(store *s, int64_t client_id, int64_t supporter_id)
+{
+	db_arg a[] = {DB_I(client_id), DB_I(supporter_id)};
+
+	return run(s, Q_SUPPORTER_UNLINK, a, 2, NULL);
+}
+
+int store_supporter_scopes(store *s, int64_t client_id, int64_t supporter_id, char *scopes,
+			   size_t len)
+{
+	db_arg a[] = {DB_I(client_id), DB_I(supporter_id)};
+
+	return one_text(s, Q_SUPPORTER_SCOPES, a, 2, 0, scopes, len);
+}
+
+static int support_walk(store *s, int qid, const db_arg *a, int n,
+			int (*fn)(void *arg, const store_support_row *r), void *arg)
+{
+	db *c = conn_db(s);
+	db_cur *cur;
+	store_support_row r;
+	int rc;
+
+	if (!c)
+		return KD_EDB;
+	if ((rc = s->drv->query(c, qid, a, n, &cur)) != 0)
+		return rc;
+	while ((rc = s->drv->step(cur)) == 1) {
+		r.id = s->drv->col_int(cur, 0);
+		r.display_name = s->drv->col_text(cur, 1);
+		r.scopes = s->drv->col_text(cur, 2);
+		r.since = s->drv->col_int(cur, 3);
+		r.recent_alerts = qid == Q_SUPPORTED_BY ? s->drv->col_int(cur, 4) : 0;
+		if ((rc = fn(arg, &r)) != 0)
+			break;
+	}
+	s->drv->done(cur);
+	return rc;
+}
+
+int store_supporters_each(store *s, int64_t client_id,
+			  int (*fn)(void *arg, const store_support_row *r), void *arg)
+{
+	db_arg a[] = {DB_I(client_id)};
+
+	return support_walk(s, Q_SUPPORTERS_OF, a, 1, fn, arg);
+}
+
+int store_supported_each(store *s, int64_t supporter_id, int64_t since,
+			 int (*fn)(void *arg, const store_support_row *r), void *arg)
+{
+	db_arg a[] = {DB_I(supporter_id), DB_I(since)};
+
+	return support_walk(s, Q_SUPPORTED_BY, a, 2, fn, arg);
 }
 
 /* Looks the invitation up and says whether it can still be used. */
@@ -854,12 +967,13 @@ int store_prefs_put(store *s, int64_t client_id, const store_prefs *p, int64_t n
 /* --- the risk pathway --- */
 
 int store_risk_add(store *s, int64_t client_id, const char *source, int64_t source_id,
-		   int level, int told_clinician, int64_t now, int64_t *id)
+		   int level, int told_clinician, int told_supporters, int64_t now, int64_t *id)
 {
 	db_arg a[] = {DB_I(client_id), DB_T(source), source_id ? DB_I(source_id) : DB_N,
-		      DB_I(level), DB_I(told_clinician ? 1 : 0), DB_I(now)};
+		      DB_I(level), DB_I(told_clinician ? 1 : 0), DB_I(now),
+		      DB_I(told_supporters ? 1 : 0)};
 
-	return one_int(s, Q_RISK_ADD, a, 6, id);
+	return one_int(s, Q_RISK_ADD, a, 7, id);
 }
 
 int store_risk_each(store *s, int64_t client_id, int limit,

@@ -110,6 +110,39 @@ int store_invite_take(store *s, const unsigned char hash[32], int64_t now,
 		      int64_t user_id, int64_t *clinician_id, char role[16]);
 /* Checks without taking; same errors as store_invite_take. */
 int store_invite_check(store *s, const unsigned char hash[32], int64_t now);
+/* An invitation carrying scopes (a supporter's, chosen by the client who
+ * invites); store_invite_add is this with none. */
+int store_invite_add_scoped(store *s, const unsigned char hash[32], int64_t inviter_id,
+			    const char *role, const char *scopes, int64_t now, int64_t expires_at,
+			    int64_t *id);
+/* The role and scopes of a usable invitation; the errors of
+ * store_invite_check. */
+int store_invite_info(store *s, const unsigned char hash[32], int64_t now, char role[16],
+		      char *scopes, size_t len);
+
+/* --- supporters --- */
+
+/* Links supporter_id to client_id with scopes, or changes the scopes. */
+int store_supporter_link(store *s, int64_t client_id, int64_t supporter_id, const char *scopes,
+			 int64_t now);
+int store_supporter_unlink(store *s, int64_t client_id, int64_t supporter_id);
+/* The scopes client_id gave supporter_id ("" and KD_ENOTFOUND if none). */
+int store_supporter_scopes(store *s, int64_t client_id, int64_t supporter_id, char *scopes,
+			   size_t len);
+
+typedef struct store_support_row {
+	int64_t id; /* the other person: supporter (of a client) or client (of a supporter) */
+	const char *display_name;
+	const char *scopes;
+	int64_t since;
+	int64_t recent_alerts; /* for a supporter: alerts they were told of lately */
+} store_support_row;
+
+int store_supporters_each(store *s, int64_t client_id,
+			  int (*fn)(void *arg, const store_support_row *r), void *arg);
+/* The clients who share with supporter_id; alerts counted since `since`. */
+int store_supported_each(store *s, int64_t supporter_id, int64_t since,
+			 int (*fn)(void *arg, const store_support_row *r), void *arg);
 
 int store_care_link(store *s, int64_t clinician_id, int64_t client_id, int64_t now);
 /* 1 if client_id is on clinician_id's caseload, 0 if not, <0 on error. */
@@ -203,7 +236,7 @@ typedef struct store_risk_row {
 } store_risk_row;
 
 int store_risk_add(store *s, int64_t client_id, const char *source, int64_t source_id,
-		   int level, int told_clinician, int64_t now, int64_t *id);
+		   int level, int told_clinician, int told_supporters, int64_t now, int64_t *id);
 /* Events the client's clinician was told of, newest first. */
 int store_risk_each(store *s, int64_t client_id, int limit,
 		    int (*fn)(void *arg, const store_risk_row *r), void *arg);

@@ -102,11 +102,11 @@ static json_t *me_json(const req *r)
 
 	if (r->who.id == 0)
 		return json_null();
-	return json_pack("{s:I, s:s, s:s, s:b, s:b, s:b}", "id", (json_int_t)r->who.id, "name",
-			 r->who_name ? r->who_name : "", "role", role, "is_client",
+	return json_pack("{s:I, s:s, s:s, s:b, s:b, s:b, s:b}", "id", (json_int_t)r->who.id,
+			 "name", r->who_name ? r->who_name : "", "role", role, "is_client",
 			 strcmp(role, "client") == 0, "has_caseload",
 			 strcmp(role, "clinician") == 0 || strcmp(role, "admin") == 0, "is_admin",
-			 strcmp(role, "admin") == 0);
+			 strcmp(role, "admin") == 0, "is_supporter", strcmp(role, "supporter") == 0);
 }
 
 char *render_reply(req *r, reply *out, size_t *len, const char **ctype)

@@ -20,10 +20,11 @@ CREATE TABLE journal_drafts (
 );
 
 -- A client's own choices.  notify: who is told when kindred notices they
--- may be at risk ('clinician' or 'nobody'; NULL until they choose).
+-- may be at risk ('clinician', 'supporters' with the alerts scope, 'both',
+-- or 'nobody'; NULL until they choose).
 CREATE TABLE client_prefs (
 	client_id @I64@ PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
-	notify TEXT CHECK (notify IN ('clinician', 'nobody')),
+	notify TEXT CHECK (notify IN ('clinician', 'supporters', 'both', 'nobody')),
 	replies INTEGER NOT NULL DEFAULT 1,
 	updated_at @I64@ NOT NULL
 );

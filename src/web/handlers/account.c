@@ -153,6 +153,7 @@ static void invite_error(reply *out, int rc)
 
 void h_join_form(req *r, reply *out)
 {
+	char role[16];
 	int rc = care_invite_check(&r->app->care, r->token);
 
 	out->title = "Join kindred";
@@ -162,6 +163,8 @@ void h_join_form(req *r, reply *out)
 	}
 	out->tpl = "join.html";
 	out->body = json_pack("{s:s, s:o}", "token", r->token, "form", form_echo(r));
+	if (care_invite_role(&r->app->care, r->token, role) == 0 && strcmp(role, "supporter") == 0)
+		json_object_set_new(out->body, "supporter", json_true());
 }
 
 void h_join(req *r, reply *out)
@@ -169,10 +172,12 @@ void h_join(req *r, reply *out)
 	const char *why = NULL;
 	int64_t id = 0;
 	actor who = {0};
+	char role[16] = "client";
 	int rc;
 
 	out->tpl = "join.html";
 	out->title = "Join kindred";
+	care_invite_role(&r->app->care, r->token, role);
 	rc = care_invite_accept(&r->app->care, r->token, input_str(r->in, "username"),
 				input_str(r->in, "display_name"), input_str(r->in, "password"),
 				&id, &why);
@@ -187,13 +192,13 @@ void h_join(req *r, reply *out)
 		return;
 	}
 	who.id = id;
-	snprintf(who.role, sizeof(who.role), "client");
+	snprintf(who.role, sizeof(who.role), "%s", role);
 	if ((rc = session_start(r, out, &who)) != 0) {
 		reply_kd_error(out, rc, NULL);
 		return;
 	}
 	out->status = 201;
-	out->body = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "role", "client", "csrf",
+	out->body = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "role", who.role, "csrf",
 			      r->csrf);
-	reply_redirect(out, "/settings?welcome=1");
+	reply_redirect(out, strcmp(role, "supporter") == 0 ? "/people" : "/settings?welcome=1");
 }

@@ -35,6 +35,10 @@ void h_home(req *r, reply *out)
 		reply_redirect(out, "/clients");
 		return;
 	}
+	if (strcmp(r->who.role, "supporter") == 0) {
+		reply_redirect(out, "/people");
+		return;
+	}
 	out->tpl = "home.html";
 	out->title = "Welcome to kindred";
 	out->body = json_object();
