@@ -106,7 +106,7 @@ static int decide(store *s, const actor *who, policy_action action, policy_resou
 		if (action == POLICY_READ &&
 		    (linked = supporter_granted(s, who, subject, "checkins", reason)) != 0)
 			return linked > 0 ? 0 : linked;
-		*reason = action == POLICY_READ ? "not shared with them" : "only the client records check-ins";
+		*reason = action == POLICY_READ ? "not their data" : "only the client records check-ins";
 		return KD_ENOTFOUND;
 	case RES_SAFETY_PLAN:
 		/* Written alone or together with their clinician. */
@@ -119,7 +119,7 @@ static int decide(store *s, const actor *who, policy_action action, policy_resou
 		if (action == POLICY_READ &&
 		    (linked = supporter_granted(s, who, subject, "safety_plan", reason)) != 0)
 			return linked > 0 ? 0 : linked;
-		*reason = "not shared with them";
+		*reason = "not their data";
 		return KD_ENOTFOUND;
 	case RES_SUPPORTERS:
 		/* A client decides whom they share with; a supporter reads the

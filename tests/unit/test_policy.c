@@ -385,6 +385,38 @@ static void test_safety_plan(void **state)
 	CHECK(f->k1, POLICY_READ, RES_SAFETY_PLAN, f->c2.id, KD_ENOTFOUND);
 }
 
+/* A supporter sees what the client granted them, only for reading, and
+ * nothing of anyone else's. */
+static void test_supporter_scopes(void **state)
+{
+	fx *f = *state;
+
+	CHECK(f->sup, POLICY_READ, RES_CHECKINS, f->c1.id, KD_ENOTFOUND);
+	assert_int_equal(store_supporter_link(f->s, f->c1.id, f->sup.id, "checkins", 1), 0);
+	assert_string_equal(CHECK(f->sup, POLICY_READ, RES_CHECKINS, f->c1.id, 0),
+			    "supporter the client shares this with");
+	CHECK(f->sup, POLICY_WRITE, RES_CHECKINS, f->c1.id, KD_ENOTFOUND);
+	CHECK(f->sup, POLICY_READ, RES_SAFETY_PLAN, f->c1.id, KD_ENOTFOUND);
+	CHECK(f->sup, POLICY_READ, RES_CHECKINS, f->c2.id, KD_ENOTFOUND);
+	assert_int_equal(store_supporter_link(f->s, f->c1.id, f->sup.id, "safety_plan,alerts", 1), 0);
+	CHECK(f->sup, POLICY_READ, RES_CHECKINS, f->c1.id, KD_ENOTFOUND);
+	CHECK(f->sup, POLICY_READ, RES_SAFETY_PLAN, f->c1.id, 0);
+	CHECK(f->sup, POLICY_WRITE, RES_SAFETY_PLAN, f->c1.id, KD_ENOTFOUND);
+	/* Never the journal, measures or risk list, whatever the scopes. */
+	assert_int_equal(store_supporter_link(f->s, f->c1.id, f->sup.id,
+					      "checkins,safety_plan,alerts,journal,measures", 1), 0);
+	CHECK(f->sup, POLICY_READ, RES_JOURNAL, f->c1.id, KD_ENOTFOUND);
+	CHECK(f->sup, POLICY_READ, RES_MEASURES, f->c1.id, KD_ENOTFOUND);
+	CHECK(f->sup, POLICY_READ, RES_RISK, f->c1.id, KD_ENOTFOUND);
+	/* Only the client manages whom they share with. */
+	CHECK(f->c1, POLICY_WRITE, RES_SUPPORTERS, f->c1.id, 0);
+	CHECK(f->c2, POLICY_WRITE, RES_SUPPORTERS, f->c1.id, KD_ENOTFOUND);
+	CHECK(f->k1, POLICY_WRITE, RES_SUPPORTERS, f->c1.id, KD_ENOTFOUND);
+	CHECK(f->sup, POLICY_READ, RES_SUPPORTERS, f->sup.id, 0);
+	assert_int_equal(store_supporter_unlink(f->s, f->c1.id, f->sup.id), 0);
+	CHECK(f->sup, POLICY_READ, RES_SAFETY_PLAN, f->c1.id, KD_ENOTFOUND);
+}
+
 /* If the decision cannot be recorded, nothing is allowed. */
 static void test_audit_failure_denies(void **state)
 {
@@ -439,6 +471,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_caseload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_users, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_safety_plan, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_supporter_scopes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_failure_denies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inside_transaction, setup, teardown),
 	};
