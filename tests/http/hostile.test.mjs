@@ -330,6 +330,30 @@ test("deep, wide and malformed JSON is refused on every POST route", async () =>
   });
 });
 
+test("a wrong JSON type for any field is refused with 400 on every POST route", async () => {
+  // One value of each JSON type; each field gets every type but its own.
+  const VALUES = { string: "text", number: 7, real: 2.5, bool: true, null: null, object: { a: "b" },
+    array: ["a"], "array of numbers": [1, 2], "empty array": [] };
+  const RIGHT = { text: ["string"], texts: ["string", "array"], int: ["number", "string"],
+    bool: ["bool"] };
+  let sent = 0;
+  await unchanged(async () => {
+    for (const [bare, spec] of Object.entries(POSTS)) {
+      for (const [field, kind] of Object.entries(spec.fields)) {
+        for (const [type, value] of Object.entries(VALUES)) {
+          if (RIGHT[kind].includes(type)) continue;
+          if (kind === "texts" && type === "empty array") continue; // an emptied step
+          const body = { ...(VALID[bare] || {}), [field]: value };
+          const r = await sendRaw(bare, true, JSON.stringify(body), "application/json");
+          sent++;
+          assertClear(r, true, `${bare} ${field} (${kind}) as ${type}`, [400]);
+        }
+      }
+    }
+  });
+  assert.ok(sent > 100, `${sent} wrong types sent`);
+});
+
 test("an unknown content type is 415 on every POST route", async () => {
   await unchanged(async () => {
     for (const bare of Object.keys(POSTS)) {
@@ -454,6 +478,7 @@ test("path traversal on /static/ finds nothing outside the static files", async 
     "/static//etc/passwd",
     "/static/..\\templates\\login.html",
     "/static/kindred.css/../../templates/login.html",
+    "/static/kindred.css%00.html",
     "/static/./kindred.css",
     "/static/",
     "/static",
@@ -640,7 +665,7 @@ test("methods that no route has, and odd request lines, are clear 4xx", async ()
       const r = await ana.req(m, p, { headers: { "x-csrf-token": ana.csrf } });
       assertClear(r, p.startsWith("/api/"), `${m} ${p}`, [405]);
     }
-    for (const line of ["GET /%ff HTTP/1.1", "BREW /api/v1/me HTTP/1.1",
+    for (const line of ["GET /api/v1/me%00 HTTP/1.1", "GET /%ff HTTP/1.1", "BREW /api/v1/me HTTP/1.1",
       "GET /api/v1/me HTTP/9.9", "GET " + "/a".repeat(20000) + " HTTP/1.1"]) {
       const r = await rawHttp(`${line}\r\nHost: x\r\nConnection: close\r\nCookie: ${ana.cookieHeader()}\r\n\r\n`);
       assert.ok(r.status >= 400 && r.status < 600 && r.status !== 500, `${JSON.stringify(line.slice(0, 40))}: ${r.status}`);
