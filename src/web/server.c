@@ -236,16 +236,12 @@ static int read_input(struct MHD_Connection *c, req *r, conn_state *st)
 		return 0;
 	if (ctype && strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0)
 		rc = input_parse_form(st->body.data, st->body.len, &input_default_limits, &r->in);
-	else if (ctype && strncasecmp(ctype, "application/json", 16) == 0) {
-		json_t *body = NULL;
-		rc = input_parse_json(st->body.data, st->body.len, &input_default_limits, &body);
-		if (rc == 0) {
-			json_object_update(r->in, body);
-			json_decref(body);
-		}
-	} else {
+	else if (ctype && strncasecmp(ctype, "application/json", 16) == 0)
+		/* Merged into the query's fields: a name in both is refused
+		 * (as a form's becomes a list), never silently overridden. */
+		rc = input_parse_json(st->body.data, st->body.len, &input_default_limits, &r->in);
+	else
 		return 415;
-	}
 	if (rc == KD_ETOOBIG)
 		return 413;
 	return rc == 0 ? 0 : 400;

@@ -15,6 +15,8 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import net from "node:net";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join as pathJoin } from "node:path";
 import { startServer, Client, BIN, BACKEND, psql } from "./lib.mjs";
 
@@ -365,6 +367,43 @@ test("an unknown content type is 415 on every POST route", async () => {
       }
     }
   });
+});
+
+test("a field sent in both the query and the body is refused (parameter pollution)", async () => {
+  await unchanged(async () => {
+    const h = { "x-csrf-token": ana.csrf };
+    const json = await ana.req("POST", "/api/v1/settings?notify=nobody", { json: { notify: "clinician" }, headers: h });
+    assertClear(json, true, "notify in the query and the JSON body", [400]);
+    const draft = await ana.req("POST", "/api/v1/journal/draft?text=", { json: { text: "" }, headers: h });
+    assertClear(draft, true, "the draft's text in the query and the JSON body", [400]);
+    const form = await ana.req("POST", "/settings?notify=nobody", { form: { csrf: ana.csrf, notify: "clinician" } });
+    assertClear(form, false, "notify in the query and the form", [400]);
+  });
+});
+
+test("behind TLS both cookies carry Secure, and HSTS is sent", async () => {
+  const dir = mkdtempSync(pathJoin(tmpdir(), "kindred-tls-"));
+  const conf = pathJoin(dir, "kindred.conf");
+  writeFileSync(conf, "secure_cookies = true\n");
+  const tls = await startServer(["--config", conf]);
+  try {
+    const c = new Client(tls.base);
+    const page = await c.get("/setup");
+    const anon = page.headers.getSetCookie().find((x) => x.startsWith("kd_csrf="));
+    assert.match(anon, /; Secure/);
+    assert.match(anon, /HttpOnly/);
+    assert.match(anon, /SameSite=Strict/);
+    assert.match(page.headers.get("strict-transport-security") || "", /max-age=\d+/);
+    const r = await c.post("/api/v1/setup", { json: { username: "tls", display_name: "TLS", password: PW } });
+    assert.equal(r.status, 201, r.text);
+    const session = r.headers.getSetCookie().find((x) => x.startsWith("kd_session="));
+    assert.match(session, /; Secure/);
+    assert.match(session, /HttpOnly/);
+    assert.match(session, /SameSite=Lax/);
+  } finally {
+    await tls.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("hostile query strings on every GET route are refused with 400", async () => {
