@@ -353,6 +353,7 @@ test("a wrong JSON type for any field is refused with 400 on every POST route", 
       }
     }
   });
+  console.log(`# hostile: ${sent} wrong-type requests`);
   assert.ok(sent > 100, `${sent} wrong types sent`);
 });
 
