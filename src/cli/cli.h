@@ -20,5 +20,7 @@ int cmd_backup(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_score(int argc, char **argv);
+/* Hidden: the route table as JSON, for tests. */
+int cmd_routes(int argc, char **argv);
 
 #endif

@@ -69,6 +69,12 @@ static const command commands[] = {
 	 "  --list     name the instruments: id, name and number of items\n"
 	 "  --file F   score with the definition in F instead of a built-in one\n"
 	 "Wrong or missing answers exit 2 with a message naming the item.\n"},
+	/* Hidden (no summary): for the test suite, not listed in --help. */
+	{"routes", cmd_routes, NULL,
+	 "usage: kindred routes\n"
+	 "\n"
+	 "Prints the route table as a JSON array of {\"method\", \"pattern\", \"html\",\n"
+	 "\"api\", \"public\"} (api: also served under /api/v1).\n"},
 };
 
 static void usage(FILE *f)
@@ -79,7 +85,8 @@ static void usage(FILE *f)
 		   "usage: kindred COMMAND [OPTIONS]\n\ncommands:\n",
 		KINDRED_VERSION);
 	for (i = 0; i < KD_ARRAY_LEN(commands); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		if (commands[i].summary)
+			fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "  %-10s %s\n", "help", "explain a command: kindred help COMMAND");
 	fprintf(f, "\nexit codes: 0 success, 1 failure, 2 usage error, 3 configuration or data "
 		   "directory problem\n");

@@ -624,6 +624,54 @@ int input_bool(const json_t *in, const char *key)
 	return on;
 }
 
+/* 1 if v is one of the words a form or the API uses for a choice. */
+static int bool_word(const json_t *v)
+{
+	static const char *const words[] = {"on", "off", "1", "0", "true", "false"};
+	size_t i;
+
+	if (json_is_boolean(v))
+		return 1;
+	if (!json_is_string(v))
+		return 0;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(json_string_value(v), words[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int input_expect(const json_t *in, const char *key, input_kind kind)
+{
+	const json_t *v = NULL, *e;
+	size_t i;
+	int ok = 0;
+
+	if (in && key)
+		v = json_object_get(in, key);
+	if (!v)
+		return 0;
+	switch (kind) {
+	case INPUT_TEXT:
+		ok = json_is_string(v);
+		break;
+	case INPUT_TEXTS:
+	case INPUT_BOOL:
+		if (json_is_array(v)) {
+			ok = json_array_size(v) > 0;
+			json_array_foreach(v, i, e)
+				if (kind == INPUT_TEXTS ? !json_is_string(e) : !json_is_string(e) || !bool_word(e))
+					ok = 0;
+		} else {
+			ok = kind == INPUT_TEXTS ? json_is_string(v) : bool_word(v);
+		}
+		break;
+	case INPUT_INT:
+		ok = json_is_integer(v) || json_is_string(v);
+		break;
+	}
+	return ok ? 0 : KD_EINVAL;
+}
+
 static int is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';

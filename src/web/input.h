@@ -97,6 +97,22 @@ size_t input_strings(const json_t *in, const char *key, const char **vals, size_
  * negative, so it cannot be mistaken for true in a condition. */
 int input_bool(const json_t *in, const char *key);
 
+/* What a field may hold.  Form fields are always strings (a repeated
+ * field an array of strings); JSON may send anything, and a value of the
+ * wrong kind must be refused, not read as missing (a number for the
+ * draft's text would otherwise delete the draft). */
+typedef enum input_kind {
+	INPUT_TEXT,  /* a string */
+	INPUT_TEXTS, /* a string, or an array of strings */
+	INPUT_INT,   /* a JSON integer, or a string (input_int reads the digits) */
+	INPUT_BOOL,  /* true or false; or "on", "off", "1", "0", "true", "false", or
+		      * an array of those (a form's hidden "off" before its checkbox) */
+} input_kind;
+
+/* 0 if key is missing from in or holds a value of kind; KD_EINVAL if it
+ * holds anything else (null included). */
+int input_expect(const json_t *in, const char *key, input_kind kind);
+
 /* s without ASCII whitespace (space, \t, \n, \v, \f, \r) at either end,
  * as a new string the caller frees; NULL in gives NULL out. */
 char *input_trimmed(const char *s);

@@ -53,6 +53,20 @@ test("choices are the client's own and checked", async () => {
   assert.equal((await clin.get("/api/v1/settings")).status, 404, "a clinician has no client choices");
 });
 
+test("the choices page turns journal replies off and back on", async () => {
+  // The form sends a hidden "off" and, when the box is ticked, "on" after it.
+  const token = await ben.formToken("/settings");
+  const off = await ben.post("/settings", { form: new URLSearchParams([["csrf", token], ["notify", "nobody"], ["replies", "off"]]) });
+  assert.equal(off.status, 303);
+  assert.equal((await ben.get("/api/v1/settings")).data.replies, false);
+  const on = await ben.post("/settings", { form: new URLSearchParams([["csrf", token], ["notify", "nobody"], ["replies", "off"], ["replies", "on"]]) });
+  assert.equal(on.status, 303);
+  assert.equal((await ben.get("/api/v1/settings")).data.replies, true, "ticking the box turns replies back on");
+  const odd = await ben.post("/settings", { form: new URLSearchParams([["csrf", token], ["replies", "maybe"]]) });
+  assert.equal(odd.status, 400);
+  assert.equal((await ben.get("/api/v1/settings")).data.replies, true);
+});
+
 test("an entry is saved, sealed and answered with a warm reflection", async () => {
   const r = await ana.api("POST", "/api/v1/journal", { text: "marker-j-51aa I feel so tired and lonely since the move." });
   assert.equal(r.status, 201, r.text);

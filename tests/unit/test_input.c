@@ -562,6 +562,38 @@ static void test_accessor_str_strings_bool(void **state)
 	json_decref(in);
 }
 
+/* A value of the wrong kind is refused, not read as missing. */
+static void test_expect(void **state)
+{
+	json_t *in = json_pack("{s:s, s:i, s:n, s:{}, s:[s,s], s:[s,i], s:[], s:b, s:s, s:[s,s], s:[s,s]}",
+			       "text", "a", "num", 3, "nul", "obj", "list", "a", "b", "mixed",
+			       "a", 1, "empty", "flag", 1, "word", "maybe", "boxes", "off", "on",
+			       "odd", "off", "yes");
+
+	(void)state;
+	assert_int_equal(input_expect(in, "absent", INPUT_TEXT), 0);
+	assert_int_equal(input_expect(in, "text", INPUT_TEXT), 0);
+	assert_int_equal(input_expect(in, "num", INPUT_TEXT), KD_EINVAL);
+	assert_int_equal(input_expect(in, "nul", INPUT_TEXT), KD_EINVAL);
+	assert_int_equal(input_expect(in, "obj", INPUT_TEXT), KD_EINVAL);
+	assert_int_equal(input_expect(in, "list", INPUT_TEXT), KD_EINVAL);
+	assert_int_equal(input_expect(in, "text", INPUT_TEXTS), 0);
+	assert_int_equal(input_expect(in, "list", INPUT_TEXTS), 0);
+	assert_int_equal(input_expect(in, "mixed", INPUT_TEXTS), KD_EINVAL);
+	assert_int_equal(input_expect(in, "empty", INPUT_TEXTS), KD_EINVAL);
+	assert_int_equal(input_expect(in, "obj", INPUT_TEXTS), KD_EINVAL);
+	assert_int_equal(input_expect(in, "num", INPUT_INT), 0);
+	assert_int_equal(input_expect(in, "text", INPUT_INT), 0);
+	assert_int_equal(input_expect(in, "list", INPUT_INT), KD_EINVAL);
+	assert_int_equal(input_expect(in, "flag", INPUT_BOOL), 0);
+	assert_int_equal(input_expect(in, "boxes", INPUT_BOOL), 0);
+	assert_int_equal(input_expect(in, "word", INPUT_BOOL), KD_EINVAL);
+	assert_int_equal(input_expect(in, "odd", INPUT_BOOL), KD_EINVAL);
+	assert_int_equal(input_expect(in, "num", INPUT_BOOL), KD_EINVAL);
+	assert_int_equal(input_expect(NULL, "text", INPUT_TEXT), 0);
+	json_decref(in);
+}
+
 static void test_trimmed(void **state)
 {
 	char *t;
@@ -783,6 +815,7 @@ int main(void)
 		cmocka_unit_test(test_json_merge),
 		cmocka_unit_test(test_accessor_int),
 		cmocka_unit_test(test_accessor_str_strings_bool),
+		cmocka_unit_test(test_expect),
 		cmocka_unit_test(test_trimmed),
 		cmocka_unit_test(test_cookie),
 		cmocka_unit_test(test_path_id),

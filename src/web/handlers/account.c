@@ -20,6 +20,14 @@ static json_t *form_echo(const req *r)
 	return json_pack("{s:s, s:s}", "username", u ? u : "", "display_name", n ? n : "");
 }
 
+/* 0 if the account fields that are present are text. */
+static int account_fields(const req *r)
+{
+	return input_expect(r->in, "username", INPUT_TEXT) ||
+	       input_expect(r->in, "display_name", INPUT_TEXT) ||
+	       input_expect(r->in, "password", INPUT_TEXT);
+}
+
 static void form_error(req *r, reply *out, int rc, const char *why)
 {
 	reply_kd_error(out, rc, why);
@@ -46,8 +54,10 @@ void h_setup(req *r, reply *out)
 
 	out->tpl = "setup.html";
 	out->title = "Set up kindred";
-	rc = care_setup(&r->app->care, input_str(r->in, "username"),
-			input_str(r->in, "display_name"), input_str(r->in, "password"), &id, &why);
+	rc = account_fields(r) ? KD_EINVAL
+			       : care_setup(&r->app->care, input_str(r->in, "username"),
+					    input_str(r->in, "display_name"),
+					    input_str(r->in, "password"), &id, &why);
 	if (rc != 0) {
 		form_error(r, out, rc, why);
 		return;
@@ -86,8 +96,11 @@ void h_login(req *r, reply *out)
 
 	out->tpl = "login.html";
 	out->title = "Sign in";
-	rc = care_login(&r->app->care, input_str(r->in, "username"), input_str(r->in, "password"),
-			r->addr, &who);
+	/* A wrong kind of value is a malformed request, not a failed
+	 * attempt: it is refused before it counts against anyone. */
+	rc = account_fields(r) ? KD_EINVAL
+			       : care_login(&r->app->care, input_str(r->in, "username"),
+					    input_str(r->in, "password"), r->addr, &who);
 	if (rc != 0) {
 		form_error(r, out, rc,
 			   rc == KD_EAUTH ? "That username and password did not match. Please try "
@@ -178,9 +191,11 @@ void h_join(req *r, reply *out)
 	out->tpl = "join.html";
 	out->title = "Join kindred";
 	care_invite_role(&r->app->care, r->token, role);
-	rc = care_invite_accept(&r->app->care, r->token, input_str(r->in, "username"),
-				input_str(r->in, "display_name"), input_str(r->in, "password"),
-				&id, &why);
+	rc = account_fields(r) ? KD_EINVAL
+			       : care_invite_accept(&r->app->care, r->token,
+						    input_str(r->in, "username"),
+						    input_str(r->in, "display_name"),
+						    input_str(r->in, "password"), &id, &why);
 	if (rc == KD_ENOTFOUND || rc == KD_EUSED || rc == KD_EEXPIRED) {
 		invite_error(out, rc);
 		out->tpl = NULL;

@@ -77,6 +77,10 @@ void h_checkin_create(req *r, reply *out)
 		reply_kd_error(out, KD_EINVAL, "Please choose how you are, from 0 to 10.");
 		goto refill;
 	}
+	if (input_expect(r->in, "feelings", INPUT_TEXTS) || input_expect(r->in, "note", INPUT_TEXT)) {
+		reply_kd_error(out, KD_EINVAL, "Feelings are a list of words and the note is text.");
+		goto refill;
+	}
 	n = input_strings(r->in, "feelings", feelings, MAX_FEELINGS);
 	if (n > MAX_FEELINGS) {
 		reply_kd_error(out, KD_EINVAL, "Please pick feelings from the list.");

@@ -57,7 +57,9 @@ void h_journal_create(req *r, reply *out)
 
 	out->tpl = "journal.html";
 	out->title = "Journal";
-	rc = care_journal_add(&r->app->care, &r->who, input_str(r->in, "text"), &made, &why);
+	rc = input_expect(r->in, "text", INPUT_TEXT);
+	if (rc == 0)
+		rc = care_journal_add(&r->app->care, &r->who, input_str(r->in, "text"), &made, &why);
 	if (rc != 0) {
 		json_t *keep = json_string(input_str(r->in, "text") ? input_str(r->in, "text") : "");
 		reply_kd_error(out, rc, why);
@@ -107,7 +109,12 @@ void h_draft_save(req *r, reply *out)
 {
 	const char *why = NULL;
 	const char *text = input_str(r->in, "text");
-	int rc = care_draft_put(&r->app->care, &r->who, text ? text : "", &why);
+	int rc = input_expect(r->in, "text", INPUT_TEXT);
+
+	/* Only text, or nothing, empties the draft: a wrong kind of value
+	 * must not delete what the client was writing. */
+	if (rc == 0)
+		rc = care_draft_put(&r->app->care, &r->who, text ? text : "", &why);
 
 	if (rc != 0) {
 		reply_kd_error(out, rc, why);
@@ -138,17 +145,24 @@ void h_settings(req *r, reply *out)
 void h_settings_save(req *r, reply *out)
 {
 	const char *why = NULL;
-	const char *replies = input_str(r->in, "replies");
 	json_t *rv = json_object_get(r->in, "replies");
 	int on = -1, rc;
 
-	/* A form sends "on"/"off"; the API may send true/false. */
+	rc = input_expect(r->in, "notify", INPUT_TEXT);
+	if (rc == 0)
+		rc = input_expect(r->in, "replies", INPUT_BOOL);
+	/* A form sends a hidden "off" and then, when the box is ticked, "on":
+	 * the last one is the choice.  The API may send true/false. */
+	if (json_is_array(rv))
+		rv = json_array_get(rv, json_array_size(rv) - 1);
 	if (json_is_boolean(rv))
 		on = json_is_true(rv);
-	else if (replies)
-		on = strcmp(replies, "on") == 0 || strcmp(replies, "1") == 0 ||
-		     strcmp(replies, "true") == 0;
-	rc = care_prefs_set(&r->app->care, &r->who, input_str(r->in, "notify"), on, &why);
+	else if (json_is_string(rv))
+		on = strcmp(json_string_value(rv), "on") == 0 ||
+		     strcmp(json_string_value(rv), "1") == 0 ||
+		     strcmp(json_string_value(rv), "true") == 0;
+	if (rc == 0)
+		rc = care_prefs_set(&r->app->care, &r->who, input_str(r->in, "notify"), on, &why);
 	if (rc != 0) {
 		reply_kd_error(out, rc, why);
 		out->tpl = "settings.html";
