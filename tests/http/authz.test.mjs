@@ -37,7 +37,7 @@ const ACTORS = ["anon", "A", "B", "clinA", "clinX", "admin", "sup"];
 const TABLE = `
 # method path                                 target anon     A          B          clinA      clinX      admin      sup
 GET  /healthz                                   -     ok       ok         ok         ok         ok         ok         ok
-GET  /                                          -     ok       >/checkins >/checkins >/clients  >/clients  >/clients  ok
+GET  /                                          -     ok       >/checkins >/checkins >/clients  >/clients  >/clients  >/people
 GET  /help                                      -     ok       ok         ok         ok         ok         ok         ok
 GET  /api/v1/help                               -     ok       ok         ok         ok         ok         ok         ok
 GET  /setup                                     -     >/login  >/login    >/login    >/login    >/login    >/login    >/login
@@ -101,6 +101,48 @@ GET  /settings                                  -     >/login  ok         ok    
 GET  /api/v1/settings                           -     401      ok         ok         404        404        404        404
 POST /settings                                  -     401      >/settings >/settings 404        404        404        404
 POST /api/v1/settings                           -     401      ok         ok         404        404        404        404
+GET  /supporters                                 -     >/login    ok         ok         404        404        404        ok
+GET  /api/v1/supporters                          -     401        ok         ok         404        404        404        ok
+POST /supporters                                 -     401        ok         ok         404        404        404        403
+POST /api/v1/supporters                          -     401        ok         ok         404        404        404        403
+POST /supporters/{id}                            A     401        404        404        404        404        404        404
+POST /api/v1/supporters/{id}                     A     401        404        404        404        404        404        404
+POST /supporters/{id}/remove                     A     401        404        404        404        404        404        404
+POST /api/v1/supporters/{id}/remove              A     401        404        404        404        404        404        404
+POST /supporters/{id}                            C     401        404        404        404        404        404        404
+POST /api/v1/supporters/{id}                     C     401        404        404        404        404        404        404
+POST /supporters/{id}/remove                     C     401        404        404        404        404        404        404
+POST /api/v1/supporters/{id}/remove              C     401        404        404        404        404        404        404
+GET  /people                                     -     >/login    ok         ok         404        404        404        ok
+GET  /api/v1/people                              -     401        ok         ok         404        404        404        ok
+GET  /people/{id}                                A     >/login    404        404        404        404        404        404
+GET  /api/v1/people/{id}                         A     401        404        404        404        404        404        404
+GET  /people/{id}                                C     >/login    404        404        404        404        404        404
+GET  /api/v1/people/{id}                         C     401        404        404        404        404        404        404
+GET  /measures                                   -     >/login    ok         ok         404        404        404        404
+GET  /api/v1/measures                            -     401        ok         ok         404        404        404        404
+GET  /measures/{token}                           -     >/login    ok         ok         404        404        404        404
+GET  /api/v1/measures/{token}                    -     401        ok         ok         404        404        404        404
+POST /measures/{token}                           -     401        >/responses/ >/responses/ 404        404        404        404
+POST /api/v1/measures/{token}                    -     401        ok         ok         404        404        404        404
+GET  /responses/{id}                             A     >/login    ok         404        ok         404        404        404
+GET  /api/v1/responses/{id}                      A     401        ok         404        ok         404        404        404
+GET  /responses/{id}                             C     >/login    404        404        404        404        ok         404
+GET  /api/v1/responses/{id}                      C     401        404        404        404        404        ok         404
+GET  /progress                                   -     >/login    ok         ok         404        404        404        404
+GET  /api/v1/progress                            -     401        ok         ok         404        404        404        404
+GET  /clients/{id}/measures                      A     >/login    ok         404        ok         404        404        404
+GET  /api/v1/clients/{id}/measures               A     401        ok         404        ok         404        404        404
+GET  /clients/{id}/measures                      C     >/login    404        404        404        404        ok         404
+GET  /api/v1/clients/{id}/measures               C     401        404        404        404        404        ok         404
+POST /clients/{id}/assignments                   A     401        >/measures 404        >/clients/ 404        404        404
+POST /api/v1/clients/{id}/assignments            A     401        ok         404        ok         404        404        404
+POST /clients/{id}/assignments                   C     401        404        404        404        404        >/clients/ 404
+POST /api/v1/clients/{id}/assignments            C     401        404        404        404        404        ok         404
+GET  /clients/{id}/progress                      A     >/login    ok         404        ok         404        404        404
+GET  /api/v1/clients/{id}/progress               A     401        ok         404        ok         404        404        404
+GET  /clients/{id}/progress                      C     >/login    404        404        404        404        ok         404
+GET  /api/v1/clients/{id}/progress               C     401        404        404        404        404        ok         404
 `;
 
 function parseTable(text) {
@@ -242,6 +284,12 @@ before(async () => {
   const jc = await c.api("POST", "/api/v1/journal", { text: "C writes a line about the garden" });
   assert.equal(jc.status, 201, jc.text);
   ids.jC = jc.data.id;
+  const ra = await who.A.api("POST", "/api/v1/measures/phq9", { answers: [1, 0, 0, 1, 0, 0, 1, 0, 0] });
+  assert.equal(ra.status, 201, ra.text);
+  ids.rA = ra.data.id;
+  const rc = await c.api("POST", "/api/v1/measures/gad7", { answers: [1, 0, 0, 1, 0, 0, 1] });
+  assert.equal(rc.status, 201, rc.text);
+  ids.rC = rc.data.id;
 });
 after(async () => { await srv?.stop(); });
 
@@ -257,6 +305,8 @@ function bodyFor(path) {
     case "/journal": return { text: "matrix entry, an ordinary day" };
     case "/journal/draft": return { text: "matrix draft" };
     case "/settings": return { notify: "clinician", replies: true };
+    case "/measures/{token}": return { answers: [0, 0, 0, 0, 0, 0, 0, 0, 0] };
+    case "/clients/{id}/assignments": return { instrument: "phq9", schedule: "weekly" };
     default: return {};
   }
 }
@@ -272,9 +322,11 @@ async function send(actor, row) {
   if (FRESH_SESSION.has(bare)) c = await signedIn(actor);
   let path = row.path;
   if (path.includes("{id}")) {
-    const id = bare.startsWith("/journal/") ? ids["j" + row.target] : ids[row.target];
+    const id = bare.startsWith("/journal/") ? ids["j" + row.target]
+      : bare.startsWith("/responses/") ? ids["r" + row.target] : ids[row.target];
     path = path.replace("{id}", String(id));
   }
+  if (bare.startsWith("/measures/")) path = path.replace("{token}", "phq9");
   if (path.includes("{token}")) path = path.replace("{token}", await freshToken());
   if (row.method === "GET") return c.get(path);
   let fields = bodyFor(bare);

@@ -39,9 +39,15 @@ const POSTS = {
   "/journal": { as: "ana", fields: { text: "text" } },
   "/journal/draft": { as: "ana", fields: { text: "text" } },
   "/settings": { as: "ana", fields: { notify: "text", replies: "bool" } },
+  "/supporters": { as: "ana", fields: { scopes: "texts" } },
+  "/supporters/{id}": { as: "ana", fields: { scopes: "texts" } },
+  "/supporters/{id}/remove": { as: "ana", fields: {} },
+  "/measures/{token}": { as: "ana", fields: { answers: "ints", submission: "text" } },
+  "/clients/{id}/assignments": { as: "clin", fields: { instrument: "text", schedule: "text" } },
 };
 // A valid value of each kind, for the fields not under test.
-const GOOD = { text: "fine words here", texts: ["fine words"], int: 5, bool: true };
+const GOOD = { text: "fine words here", texts: ["fine words"], int: 5, bool: true,
+  ints: [0, 0, 0, 0, 0, 0, 0, 0, 0] };
 const VALID = {
   "/setup": { username: "latecomer", display_name: "Late", password: PW },
   "/login": { username: "ana", password: PW },
@@ -52,6 +58,8 @@ const VALID = {
   "/journal": { text: "an ordinary day" },
   "/journal/draft": { text: "a draft" },
   "/settings": { notify: "clinician", replies: true },
+  "/measures/{token}": { answers: [0, 0, 0, 0, 0, 0, 0, 0, 0] },
+  "/clients/{id}/assignments": { instrument: "phq9", schedule: "weekly" },
 };
 
 const SQLI = [
@@ -158,6 +166,7 @@ const clientOf = (as) => ({ ana, clin, ben, sam }[as]);
 async function target(bare, api) {
   const spec = POSTS[bare];
   let path = bare.replace("{id}", String(anaId));
+  if (bare.startsWith("/measures/")) path = path.replace("{token}", "phq9");
   if (path.includes("{token}")) path = path.replace("{token}", await invite());
   const c = spec.as === "anon" ? await anonClient() : clientOf(spec.as);
   return { c, path: (api ? "/api/v1" : "") + path, spec };
@@ -337,7 +346,7 @@ test("a wrong JSON type for any field is refused with 400 on every POST route", 
   const VALUES = { string: "text", number: 7, real: 2.5, bool: true, null: null, object: { a: "b" },
     array: ["a"], "array of numbers": [1, 2], "empty array": [] };
   const RIGHT = { text: ["string"], texts: ["string", "array"], int: ["number", "string"],
-    bool: ["bool"] };
+    bool: ["bool"], ints: ["array of numbers"] };
   let sent = 0;
   await unchanged(async () => {
     for (const [bare, spec] of Object.entries(POSTS)) {

@@ -82,7 +82,16 @@ void h_measure_answer(req *r, reply *out)
 	json_t *res = NULL;
 	const char *why = NULL;
 	char loc[64];
-	int rc = care_measure_answer(&r->app->care, &r->who, r->token, r->in, &res, &why);
+	const json_t *answers = json_object_get(r->in, "answers");
+	int rc = input_expect(r->in, "submission", INPUT_TEXT);
+
+	/* answers is the API's list; a form sends item1..itemN instead. */
+	if (rc == 0 && answers && !json_is_array(answers))
+		rc = KD_EINVAL;
+	if (rc == 0)
+		rc = care_measure_answer(&r->app->care, &r->who, r->token, r->in, &res, &why);
+	else
+		why = "Please choose one of the answers given for each question.";
 
 	out->tpl = "measure_form.html";
 	out->title = "Answer a questionnaire";
@@ -127,8 +136,15 @@ void h_assign(req *r, reply *out)
 {
 	const char *why = NULL;
 	char loc[64];
-	int rc = care_assign(&r->app->care, &r->who, r->id, input_str(r->in, "instrument"),
-			     input_str(r->in, "schedule"), &why);
+	int rc = input_expect(r->in, "instrument", INPUT_TEXT) ? KD_EINVAL
+		 : input_expect(r->in, "schedule", INPUT_TEXT)	? KD_EINVAL
+								: 0;
+
+	if (rc == 0)
+		rc = care_assign(&r->app->care, &r->who, r->id, input_str(r->in, "instrument"),
+				 input_str(r->in, "schedule"), &why);
+	else
+		why = "Please choose a measure and how often.";
 
 	if (rc != 0) {
 		reply_kd_error(out, rc, why);

@@ -36,6 +36,10 @@ void h_supporter_invite(req *r, reply *out)
 	size_t n = input_strings(r->in, "scopes", scopes, MAX_SCOPES);
 	int rc;
 
+	if (input_expect(r->in, "scopes", INPUT_TEXTS)) {
+		reply_kd_error(out, KD_EINVAL, "Please choose what to share from the list.");
+		return;
+	}
 	rc = care_supporter_invite(&r->app->care, &r->who, scopes, n, token, &expires, &why);
 	if (rc != 0) {
 		reply_kd_error(out, rc, why);
@@ -58,8 +62,12 @@ void h_supporter_update(req *r, reply *out)
 	const char *scopes[MAX_SCOPES];
 	const char *why = NULL;
 	size_t n = input_strings(r->in, "scopes", scopes, MAX_SCOPES);
-	int rc = care_supporter_update(&r->app->care, &r->who, r->id, scopes, n, &why);
+	int rc = input_expect(r->in, "scopes", INPUT_TEXTS);
 
+	if (rc == 0)
+		rc = care_supporter_update(&r->app->care, &r->who, r->id, scopes, n, &why);
+	else
+		why = "Please choose what to share from the list.";
 	if (rc != 0) {
 		reply_kd_error(out, rc, why);
 		return;
