@@ -657,7 +657,9 @@ int input_expect(const json_t *in, const char *key, input_kind kind)
 	case INPUT_TEXTS:
 	case INPUT_BOOL:
 		if (json_is_array(v)) {
-			ok = json_array_size(v) > 0;
+			/* An empty list is a choice of none (no feelings, nothing
+			 * shared); an empty list of booleans means nothing. */
+			ok = kind == INPUT_TEXTS || json_array_size(v) > 0;
 			json_array_foreach(v, i, e)
 				if (kind == INPUT_TEXTS ? !json_is_string(e) : !json_is_string(e) || !bool_word(e))
 					ok = 0;

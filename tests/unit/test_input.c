@@ -580,7 +580,8 @@ static void test_expect(void **state)
 	assert_int_equal(input_expect(in, "text", INPUT_TEXTS), 0);
 	assert_int_equal(input_expect(in, "list", INPUT_TEXTS), 0);
 	assert_int_equal(input_expect(in, "mixed", INPUT_TEXTS), KD_EINVAL);
-	assert_int_equal(input_expect(in, "empty", INPUT_TEXTS), KD_EINVAL);
+	/* An empty list is a choice of none (no feelings, nothing shared). */
+	assert_int_equal(input_expect(in, "empty", INPUT_TEXTS), 0);
 	assert_int_equal(input_expect(in, "obj", INPUT_TEXTS), KD_EINVAL);
 	assert_int_equal(input_expect(in, "num", INPUT_INT), 0);
 	assert_int_equal(input_expect(in, "text", INPUT_INT), 0);
