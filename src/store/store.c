@@ -154,6 +154,56 @@ static int one_int(store *s, int qid, const db_arg *args, int n, int64_t *out)
 	return rc;
 }
 
+/* The rows of a query, handed one at a time to a reader that turns the
+ * cursor into its row struct and calls the caller's function with it.
+ * fn is the caller's typed function, carried as a generic one (the type
+ * C allows any function pointer to round-trip through). */
+typedef void (*any_fn)(void);
+
+typedef struct walk {
+	store *s;
+	db_cur *cur;
+	any_fn fn;
+	void *arg;
+} walk;
+
+/* Runs qid and calls read for each row until it returns non-zero (which
+ * is returned).  With want_one, KD_ENOTFOUND if there was no row. */
+static int each_row(store *s, int qid, const db_arg *a, int n, int (*read)(walk *w), any_fn fn,
+		    void *arg, int want_one)
+{
+	db *c = conn_db(s);
+	walk w = {s, NULL, fn, arg};
+	int rc, seen = 0;
+
+	if (!c)
+		return open_rc;
+	if ((rc = s->drv->query(c, qid, a, n, &w.cur)) != 0)
+		return rc;
+	while ((rc = s->drv->step(w.cur)) == 1) {
+		seen = 1;
+		if ((rc = read(&w)) != 0)
+			break;
+	}
+	s->drv->done(w.cur);
+	if (rc == 0 && want_one && !seen)
+		rc = KD_ENOTFOUND;
+	return rc;
+}
+
+#define COL_INT(i) (w->s->drv->col_int(w->cur, (i)))
+#define COL_INT_OR(i, dflt) (w->s->drv->col_null(w->cur, (i)) ? (dflt) : COL_INT(i))
+#define COL_TEXT(i) (w->s->drv->col_text(w->cur, (i)))
+
+/* A blob column, or NULL with *len 0 when it is NULL. */
+static const unsigned char *col_blob_or_null(walk *w, int i, size_t *len)
+{
+	*len = 0;
+	if (w->s->drv->col_null(w->cur, i))
+		return NULL;
+	return w->s->drv->col_blob(w->cur, i, len);
+}
+
 int store_begin(store *s)
 {
 	conn *k = conn_get(s);
@@ -467,26 +517,20 @@ int store_user_by_name(store *s, const char *username, store_user *u)
 	return user_one(s, Q_USER_BY_NAME, DB_T(username), u);
 }
 
-int store_user_each(store *s, int (*fn)(void *arg, const store_user *u), void *arg)
+static int read_user(walk *w)
 {
-	db *c = conn_db(s);
-	db_cur *cur;
 	store_user u;
 	int rc;
 
-	if (!c)
-		return open_rc;
-	if ((rc = s->drv->query(c, Q_USER_ALL, NULL, 0, &cur)) != 0)
-		return rc;
-	while ((rc = s->drv->step(cur)) == 1) {
-		user_from_row(s, cur, &u);
-		rc = fn(arg, &u);
-		store_user_clear(&u);
-		if (rc != 0)
-			break;
-	}
-	s->drv->done(cur);
+	user_from_row(w->s, w->cur, &u);
+	rc = ((int (*)(void *, const store_user *))w->fn)(w->arg, &u);
+	store_user_clear(&u);
 	return rc;
+}
+
+int store_user_each(store *s, int (*fn)(void *arg, const store_user *u), void *arg)
+{
+	return each_row(s, Q_USER_ALL, NULL, 0, read_user, (any_fn)fn, arg, 0);
 }
 
 /* --- sessions --- */
@@ -568,7 +612,7 @@ static int one_text(store *s, int qid, const db_arg *args, int n, int col, char 
 
 	out[0] = '\0';
 	if (!c)
-		return KD_EDB;
+		return open_rc;
 	if ((rc = s->drv->query(c, qid, args, n, &cur)) != 0)
 		return rc;
 	rc = s->drv->step(cur);
@@ -621,29 +665,28 @@ int store_supporter_scopes(store *s, int64_t client_id, int64_t supporter_id, ch
 	return one_text(s, Q_SUPPORTER_SCOPES, a, 2, 0, scopes, len);
 }
 
-static int support_walk(store *s, int qid, const db_arg *a, int n,
-			int (*fn)(void *arg, const store_support_row *r), void *arg)
+static int read_support(walk *w)
 {
-	db *c = conn_db(s);
-	db_cur *cur;
 	store_support_row r;
-	int rc;
 
-	if (!c)
-		return KD_EDB;
-	if ((rc = s->drv->query(c, qid, a, n, &cur)) != 0)
-		return rc;
-	while ((rc = s->drv->step(cur)) == 1) {
-		r.id = s->drv->col_int(cur, 0);
-		r.display_name = s->drv->col_text(cur, 1);
-		r.scopes = s->drv->col_text(cur, 2);
-		r.since = s->drv->col_int(cur, 3);
-		r.recent_alerts = qid == Q_SUPPORTED_BY ? s->drv->col_int(cur, 4) : 0;
-		if ((rc = fn(arg, &r)) != 0)
-			break;
-	}
-	s->drv->done(cur);
-	return rc;
+	r.id = COL_INT(0);
+	r.display_name = COL_TEXT(1);
+	r.scopes = COL_TEXT(2);
+	r.since = COL_INT(3);
+	r.recent_alerts = 0;
+	return ((int (*)(void *, const store_support_row *))w->fn)(w->arg, &r);
+}
+
+static int read_supported(walk *w)
+{
+	store_support_row r;
+
+	r.id = COL_INT(0);
+	r.display_name = COL_TEXT(1);
+	r.scopes = COL_TEXT(2);
+	r.since = COL_INT(3);
+	r.recent_alerts = COL_INT(4);
+	return ((int (*)(void *, const store_support_row *))w->fn)(w->arg, &r);
 }
 
 int store_supporters_each(store *s, int64_t client_id,
@@ -651,7 +694,7 @@ int store_supporters_each(store *s, int64_t client_id,
 {
 	db_arg a[] = {DB_I(client_id)};
 
-	return support_walk(s, Q_SUPPORTERS_OF, a, 1, fn, arg);
+	return each_row(s, Q_SUPPORTERS_OF, a, 1, read_support, (any_fn)fn, arg, 0);
 }
 
 int store_supported_each(store *s, int64_t supporter_id, int64_t since,
@@ -659,7 +702,7 @@ int store_supported_each(store *s, int64_t supporter_id, int64_t since,
 {
 	db_arg a[] = {DB_I(supporter_id), DB_I(since)};
 
-	return support_walk(s, Q_SUPPORTED_BY, a, 2, fn, arg);
+	return each_row(s, Q_SUPPORTED_BY, a, 2, read_supported, (any_fn)fn, arg, 0);
 }
 
 /* Looks the invitation up and says whether it can still be used. */
@@ -740,33 +783,27 @@ int store_is_clinician_of(store *s, int64_t clinician_id, int64_t client_id)
 	return rc == 0 ? 1 : rc;
 }
 
+static int read_client_row(walk *w)
+{
+	store_client_row r;
+
+	r.id = COL_INT(0);
+	r.display_name = COL_TEXT(1);
+	r.joined_at = COL_INT(2);
+	r.last_checkin_at = COL_INT_OR(3, 0);
+	r.last_mood = (int)COL_INT_OR(4, -1);
+	r.checkins = COL_INT(5);
+	r.risk_unseen = COL_INT(6);
+	r.risk_level = (int)COL_INT_OR(7, 0);
+	return ((int (*)(void *, const store_client_row *))w->fn)(w->arg, &r);
+}
+
 int store_caseload_each(store *s, int64_t clinician_id,
 			int (*fn)(void *arg, const store_client_row *r), void *arg)
 {
 	db_arg a[] = {DB_I(clinician_id)};
-	db *c = conn_db(s);
-	db_cur *cur;
-	store_client_row r;
-	int rc;
 
-	if (!c)
-		return open_rc;
-	if ((rc = s->drv->query(c, Q_CASELOAD, a, 1, &cur)) != 0)
-		return rc;
-	while ((rc = s->drv->step(cur)) == 1) {
-		r.id = s->drv->col_int(cur, 0);
-		r.display_name = s->drv->col_text(cur, 1);
-		r.joined_at = s->drv->col_int(cur, 2);
-		r.last_checkin_at = s->drv->col_null(cur, 3) ? 0 : s->drv->col_int(cur, 3);
-		r.last_mood = s->drv->col_null(cur, 4) ? -1 : (int)s->drv->col_int(cur, 4);
-		r.checkins = s->drv->col_int(cur, 5);
-		r.risk_unseen = s->drv->col_int(cur, 6);
-		r.risk_level = s->drv->col_null(cur, 7) ? 0 : (int)s->drv->col_int(cur, 7);
-		if ((rc = fn(arg, &r)) != 0)
-			break;
-	}
-	s->drv->done(cur);
-	return rc;
+	return each_row(s, Q_CASELOAD, a, 1, read_client_row, (any_fn)fn, arg, 0);
 }
 
 /* --- check-ins --- */
@@ -786,36 +823,25 @@ int store_checkin_set_note(store *s, int64_t id, const unsigned char *sealed, si
 	return run(s, Q_CHECKIN_SET_NOTE, a, 2, NULL);
 }
 
+static int read_checkin(walk *w)
+{
+	store_checkin k;
+
+	k.id = COL_INT(0);
+	k.client_id = COL_INT(1);
+	k.mood = (int)COL_INT(2);
+	k.feelings = COL_TEXT(3);
+	k.note = col_blob_or_null(w, 4, &k.note_len);
+	k.created_at = COL_INT(5);
+	return ((int (*)(void *, const store_checkin *))w->fn)(w->arg, &k);
+}
+
 int store_checkin_each(store *s, int64_t client_id, int limit,
 		       int (*fn)(void *arg, const store_checkin *c), void *arg)
 {
 	db_arg a[] = {DB_I(client_id), DB_I(limit)};
-	db *c = conn_db(s);
-	db_cur *cur;
-	store_checkin k;
-	int rc;
 
-	if (!c)
-		return open_rc;
-	if ((rc = s->drv->query(c, Q_CHECKIN_LIST, a, 2, &cur)) != 0)
-		return rc;
-	while ((rc = s->drv->step(cur)) == 1) {
-		k.id = s->drv->col_int(cur, 0);
-		k.client_id = s->drv->col_int(cur, 1);
-		k.mood = (int)s->drv->col_int(cur, 2);
-		k.feelings = s->drv->col_text(cur, 3);
-		if (s->drv->col_null(cur, 4)) {
-			k.note = NULL;
-			k.note_len = 0;
-		} else {
-			k.note = s->drv->col_blob(cur, 4, &k.note_len);
-		}
-		k.created_at = s->drv->col_int(cur, 5);
-		if ((rc = fn(arg, &k)) != 0)
-			break;
-	}
-	s->drv->done(cur);
-	return rc;
+	return each_row(s, Q_CHECKIN_LIST, a, 2, read_checkin, (any_fn)fn, arg, 0);
 }
 
 /* --- journal --- */
@@ -835,38 +861,17 @@ int store_journal_set(store *s, int64_t id, const unsigned char *body, size_t bo
 	return run(s, Q_JOURNAL_SET, a, 3, NULL);
 }
 
-/* Walks journal rows of query qid; with want_one, KD_ENOTFOUND if none. */
-static int journal_walk(store *s, int qid, const db_arg *a, int n, int want_one,
-			int (*fn)(void *arg, const store_journal *j), void *arg)
+static int read_journal(walk *w)
 {
-	db *c = conn_db(s);
-	db_cur *cur;
 	store_journal j;
-	int rc, seen = 0;
 
-	if (!c)
-		return KD_EDB;
-	if ((rc = s->drv->query(c, qid, a, n, &cur)) != 0)
-		return rc;
-	while ((rc = s->drv->step(cur)) == 1) {
-		seen = 1;
-		j.id = s->drv->col_int(cur, 0);
-		j.client_id = s->drv->col_int(cur, 1);
-		j.body = s->drv->col_null(cur, 2) ? NULL : s->drv->col_blob(cur, 2, &j.body_len);
-		if (!j.body)
-			j.body_len = 0;
-		j.reply = s->drv->col_null(cur, 3) ? NULL : s->drv->col_blob(cur, 3, &j.reply_len);
-		if (!j.reply)
-			j.reply_len = 0;
-		j.risk_level = (int)s->drv->col_int(cur, 4);
-		j.created_at = s->drv->col_int(cur, 5);
-		if ((rc = fn(arg, &j)) != 0)
-			break;
-	}
-	s->drv->done(cur);
-	if (rc == 0 && want_one && !seen)
-		rc = KD_ENOTFOUND;
-	return rc;
+	j.id = COL_INT(0);
+	j.client_id = COL_INT(1);
+	j.body = col_blob_or_null(w, 2, &j.body_len);
+	j.reply = col_blob_or_null(w, 3, &j.reply_len);
+	j.risk_level = (int)COL_INT(4);
+	j.created_at = COL_INT(5);
+	return ((int (*)(void *, const store_journal *))w->fn)(w->arg, &j);
 }
 
 int store_journal_each(store *s, int64_t client_id, int limit,
@@ -874,7 +879,7 @@ int store_journal_each(store *s, int64_t client_id, int limit,
 {
 	db_arg a[] = {DB_I(client_id), DB_I(limit)};
 
-	return journal_walk(s, Q_JOURNAL_LIST, a, 2, 0, fn, arg);
+	return each_row(s, Q_JOURNAL_LIST, a, 2, read_journal, (any_fn)fn, arg, 0);
 }
 
 int store_journal_get(store *s, int64_t id, int (*fn)(void *arg, const store_journal *j),
@@ -882,7 +887,7 @@ int store_journal_get(store *s, int64_t id, int (*fn)(void *arg, const store_jou
 {
 	db_arg a[] = {DB_I(id)};
 
-	return journal_walk(s, Q_JOURNAL_GET, a, 1, 1, fn, arg);
+	return each_row(s, Q_JOURNAL_GET, a, 1, read_journal, (any_fn)fn, arg, 1);
 }
 
 int store_draft_get(store *s, int64_t client_id, unsigned char **body, size_t *len,
@@ -897,7 +902,7 @@ int store_draft_get(store *s, int64_t client_id, unsigned char **body, size_t *l
 	*body = NULL;
 	*len = 0;
 	if (!c)
-		return KD_EDB;
+		return open_rc;
 	if ((rc = s->drv->query(c, Q_DRAFT_GET, a, 1, &cur)) != 0)
 		return rc;
 	rc = s->drv->step(cur);
@@ -942,7 +947,7 @@ int store_prefs_get(store *s, int64_t client_id, store_prefs *p)
 	p->notify[0] = '\0';
 	p->replies = 1;
 	if (!c)
-		return KD_EDB;
+		return open_rc;
 	if ((rc = s->drv->query(c, Q_PREFS_GET, a, 1, &cur)) != 0)
 		return rc;
 	rc = s->drv->step(cur);
@@ -976,31 +981,25 @@ int store_risk_add(store *s, int64_t client_id, const char *source, int64_t sour
 	return one_int(s, Q_RISK_ADD, a, 7, id);
 }
 
+static int read_risk(walk *w)
+{
+	store_risk_row r;
+
+	r.id = COL_INT(0);
+	r.source = COL_TEXT(1);
+	r.source_id = COL_INT_OR(2, 0);
+	r.level = (int)COL_INT(3);
+	r.created_at = COL_INT(4);
+	r.seen_at = COL_INT_OR(5, 0);
+	return ((int (*)(void *, const store_risk_row *))w->fn)(w->arg, &r);
+}
+
 int store_risk_each(store *s, int64_t client_id, int limit,
 		    int (*fn)(void *arg, const store_risk_row *r), void *arg)
 {
 	db_arg a[] = {DB_I(client_id), DB_I(limit)};
-	db *c = conn_db(s);
-	db_cur *cur;
-	store_risk_row r;
-	int rc;
 
-	if (!c)
-		return KD_EDB;
-	if ((rc = s->drv->query(c, Q_RISK_LIST, a, 2, &cur)) != 0)
-		return rc;
-	while ((rc = s->drv->step(cur)) == 1) {
-		r.id = s->drv->col_int(cur, 0);
-		r.source = s->drv->col_text(cur, 1);
-		r.source_id = s->drv->col_null(cur, 2) ? 0 : s->drv->col_int(cur, 2);
-		r.level = (int)s->drv->col_int(cur, 3);
-		r.created_at = s->drv->col_int(cur, 4);
-		r.seen_at = s->drv->col_null(cur, 5) ? 0 : s->drv->col_int(cur, 5);
-		if ((rc = fn(arg, &r)) != 0)
-			break;
-	}
-	s->drv->done(cur);
-	return rc;
+	return each_row(s, Q_RISK_LIST, a, 2, read_risk, (any_fn)fn, arg, 0);
 }
 
 int store_risk_seen(store *s, int64_t client_id, int64_t seen_by, int64_t now)
@@ -1028,29 +1027,23 @@ int store_unassign(store *s, int64_t client_id, const char *instrument)
 	return run(s, Q_ASSIGN_STOP, a, 2, NULL);
 }
 
+static int read_assignment(walk *w)
+{
+	store_assignment r;
+
+	r.instrument = COL_TEXT(0);
+	r.schedule = COL_TEXT(1);
+	r.created_at = COL_INT(2);
+	r.last_answered_at = COL_INT_OR(3, 0);
+	return ((int (*)(void *, const store_assignment *))w->fn)(w->arg, &r);
+}
+
 int store_assignment_each(store *s, int64_t client_id,
 			  int (*fn)(void *arg, const store_assignment *a), void *arg)
 {
 	db_arg a[] = {DB_I(client_id)};
-	db *c = conn_db(s);
-	db_cur *cur;
-	store_assignment r;
-	int rc;
 
-	if (!c)
-		return KD_EDB;
-	if ((rc = s->drv->query(c, Q_ASSIGN_LIST, a, 1, &cur)) != 0)
-		return rc;
-	while ((rc = s->drv->step(cur)) == 1) {
-		r.instrument = s->drv->col_text(cur, 0);
-		r.schedule = s->drv->col_text(cur, 1);
-		r.created_at = s->drv->col_int(cur, 2);
-		r.last_answered_at = s->drv->col_null(cur, 3) ? 0 : s->drv->col_int(cur, 3);
-		if ((rc = fn(arg, &r)) != 0)
-			break;
-	}
-	s->drv->done(cur);
-	return rc;
+	return each_row(s, Q_ASSIGN_LIST, a, 1, read_assignment, (any_fn)fn, arg, 0);
 }
 
 int store_response_add(store *s, int64_t client_id, const char *instrument, const char *answers,
@@ -1071,33 +1064,16 @@ int store_response_add(store *s, int64_t client_id, const char *instrument, cons
 	return rc;
 }
 
-/* Walks response rows of query qid; with want_one, KD_ENOTFOUND if none. */
-static int response_walk(store *s, int qid, const db_arg *a, int n, int want_one,
-			 int (*fn)(void *arg, const store_response *r), void *arg)
+static int read_response(walk *w)
 {
-	db *c = conn_db(s);
-	db_cur *cur;
 	store_response r;
-	int rc, seen = 0;
 
-	if (!c)
-		return KD_EDB;
-	if ((rc = s->drv->query(c, qid, a, n, &cur)) != 0)
-		return rc;
-	while ((rc = s->drv->step(cur)) == 1) {
-		seen = 1;
-		r.id = s->drv->col_int(cur, 0);
-		r.client_id = s->drv->col_int(cur, 1);
-		r.instrument = s->drv->col_text(cur, 2);
-		r.answers = s->drv->col_text(cur, 3);
-		r.created_at = s->drv->col_int(cur, 4);
-		if ((rc = fn(arg, &r)) != 0)
-			break;
-	}
-	s->drv->done(cur);
-	if (rc == 0 && want_one && !seen)
-		rc = KD_ENOTFOUND;
-	return rc;
+	r.id = COL_INT(0);
+	r.client_id = COL_INT(1);
+	r.instrument = COL_TEXT(2);
+	r.answers = COL_TEXT(3);
+	r.created_at = COL_INT(4);
+	return ((int (*)(void *, const store_response *))w->fn)(w->arg, &r);
 }
 
 int store_response_get(store *s, int64_t id, int (*fn)(void *arg, const store_response *r),
@@ -1105,7 +1081,7 @@ int store_response_get(store *s, int64_t id, int (*fn)(void *arg, const store_re
 {
 	db_arg a[] = {DB_I(id)};
 
-	return response_walk(s, Q_RESPONSE_GET, a, 1, 1, fn, arg);
+	return each_row(s, Q_RESPONSE_GET, a, 1, read_response, (any_fn)fn, arg, 1);
 }
 
 int store_response_each(store *s, int64_t client_id, const char *instrument, int limit,
@@ -1113,7 +1089,7 @@ int store_response_each(store *s, int64_t client_id, const char *instrument, int
 {
 	db_arg a[] = {DB_I(client_id), DB_T(instrument), DB_I(limit)};
 
-	return response_walk(s, Q_RESPONSE_LIST, a, 3, 0, fn, arg);
+	return each_row(s, Q_RESPONSE_LIST, a, 3, read_response, (any_fn)fn, arg, 0);
 }
 
 /* --- safety plans --- */
@@ -1139,7 +1115,7 @@ int store_safety_plan_get(store *s, int64_t client_id, store_safety_plan *p)
 
 	memset(p, 0, sizeof(*p));
 	if (!c)
-		return KD_EDB;
+		return open_rc;
 	if ((rc = s->drv->query(c, Q_SAFETY_GET, a, 1, &cur)) != 0)
 		return rc;
 	rc = s->drv->step(cur);
@@ -1186,36 +1162,30 @@ int store_audit_add(store *s, int64_t at, int64_t actor_id, int64_t subject_id,
 	return run(s, Q_AUDIT_ADD, a, 8, NULL);
 }
 
+static int read_audit(walk *w)
+{
+	store_audit_row r;
+
+	r.id = COL_INT(0);
+	r.at = COL_INT(1);
+	r.actor_id = COL_INT_OR(2, 0);
+	r.subject_id = COL_INT(3);
+	r.actor_name = COL_TEXT(4);
+	r.actor_role = COL_TEXT(5);
+	r.action = COL_TEXT(6);
+	r.resource = COL_TEXT(7);
+	r.resource_id = COL_INT_OR(8, 0);
+	r.allowed = (int)COL_INT(9);
+	r.reason = COL_TEXT(10);
+	return ((int (*)(void *, const store_audit_row *))w->fn)(w->arg, &r);
+}
+
 int store_audit_each(store *s, int64_t subject_id, int limit,
 		     int (*fn)(void *arg, const store_audit_row *r), void *arg)
 {
 	db_arg a[] = {DB_I(subject_id), DB_I(limit)};
-	db *c = conn_db(s);
-	db_cur *cur;
-	store_audit_row r;
-	int rc;
 
-	if (!c)
-		return open_rc;
-	if ((rc = s->drv->query(c, Q_AUDIT_LIST, a, 2, &cur)) != 0)
-		return rc;
-	while ((rc = s->drv->step(cur)) == 1) {
-		r.id = s->drv->col_int(cur, 0);
-		r.at = s->drv->col_int(cur, 1);
-		r.actor_id = s->drv->col_null(cur, 2) ? 0 : s->drv->col_int(cur, 2);
-		r.subject_id = s->drv->col_int(cur, 3);
-		r.actor_name = s->drv->col_text(cur, 4);
-		r.actor_role = s->drv->col_text(cur, 5);
-		r.action = s->drv->col_text(cur, 6);
-		r.resource = s->drv->col_text(cur, 7);
-		r.resource_id = s->drv->col_null(cur, 8) ? 0 : s->drv->col_int(cur, 8);
-		r.allowed = (int)s->drv->col_int(cur, 9);
-		r.reason = s->drv->col_text(cur, 10);
-		if ((rc = fn(arg, &r)) != 0)
-			break;
-	}
-	s->drv->done(cur);
-	return rc;
+	return each_row(s, Q_AUDIT_LIST, a, 2, read_audit, (any_fn)fn, arg, 0);
 }
 
 /* --- login throttling --- */

@@ -3,19 +3,13 @@
 // charts; axe-core on every page; screenshots at phone and desktop widths.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { chromium } from "playwright-core";
 import { startServer, Client } from "../http/lib.mjs";
+import { launch, axe, SHOTS } from "./lib.mjs";
 
-const require = createRequire(import.meta.url);
-const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-const SHOTS = "tests/browser/screenshots";
 const PW = "a quiet harbour at noon";
 let srv, browser;
 
 before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   srv = await startServer();
   const admin = new Client(srv.base);
   const r = await admin.post("/api/v1/setup", { json: { username: "lee", display_name: "Lee Clinician", password: PW } });
@@ -28,26 +22,13 @@ before(async () => {
   await c.api("POST", "/api/v1/measures/phq9", { answers: [2, 2, 2, 1, 1, 1, 1, 1, 0] });
   await c.api("POST", "/api/v1/checkins", { mood: 3 });
   await c.api("POST", "/api/v1/checkins", { mood: 5 });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launch();
 });
 
 after(async () => {
   await browser?.close();
   await srv?.stop();
 });
-
-async function axe(page, name) {
-  await page.evaluate(AXE);
-  const result = await page.evaluate(async () =>
-    // eslint-disable-next-line no-undef
-    await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] } }));
-  const problems = result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  assert.deepEqual(problems, [], `axe on ${name}`);
-}
 
 async function signIn(page) {
   await page.goto(srv.base + "/login");

@@ -3,19 +3,13 @@
 // checks every page visited; screenshots go to tests/browser/screenshots/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { chromium } from "playwright-core";
 import { startServer, Client } from "../http/lib.mjs";
+import { launch, axe, SHOTS } from "./lib.mjs";
 
-const require = createRequire(import.meta.url);
-const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-const SHOTS = "tests/browser/screenshots";
 const PW = "a calm river at dawn";
 let srv, browser;
 
 before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   srv = await startServer();
   const admin = new Client(srv.base);
   const r = await admin.post("/api/v1/setup", { json: { username: "nia", display_name: "Nia Okafor", password: PW } });
@@ -25,27 +19,13 @@ before(async () => {
   const joiner = new Client(srv.base);
   const j = await joiner.post("/api/v1" + inv.data.path, { json: { username: "sam", display_name: "Sam", password: PW } });
   assert.equal(j.status, 201, j.text);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launch();
 });
 
 after(async () => {
   await browser?.close();
   await srv?.stop();
 });
-
-async function axe(page, name) {
-  // Evaluated over the DevTools protocol, so the page's strict CSP stays on.
-  await page.evaluate(AXE);
-  const result = await page.evaluate(async () =>
-    // eslint-disable-next-line no-undef
-    await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] } }));
-  const problems = result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  assert.deepEqual(problems, [], `axe on ${name}`);
-}
 
 test("a client signs in with the keyboard, checks in, and sees it in the history", async () => {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });

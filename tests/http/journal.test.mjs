@@ -4,7 +4,7 @@
 // told only when the client chose it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, addUser, Client, assertSealed } from "./lib.mjs";
+import { startServer, addUser, Client, assertSealed, setupClinic } from "./lib.mjs";
 
 const PW = "journal password 1";
 const RISKY = "Work was long again. I don't want to be here anymore, everyone would be better off without me. Then I made tea.";
@@ -12,18 +12,10 @@ let srv, clin, other, ana, ben, anaId, benId;
 
 before(async () => {
   srv = await startServer();
-  clin = new Client(srv.base);
-  const s = await clin.post("/api/v1/setup", { json: { username: "clin", display_name: "Dr Clin", password: PW } });
-  clin.csrf = s.data.csrf;
-  const join = async (username) => {
-    const inv = await clin.api("POST", "/api/v1/invitations", {});
-    const c = new Client(srv.base);
-    const r = await c.post("/api/v1" + inv.data.path, { json: { username, display_name: username, password: PW } });
-    c.csrf = r.data.csrf;
-    return [c, r.data.id];
-  };
-  [ana, anaId] = await join("ana");
-  [ben, benId] = await join("ben");
+  let clients;
+  ({ clin, clients } = await setupClinic(srv, PW, ["ana", "ben"]));
+  [ana, anaId] = clients.ana;
+  [ben, benId] = clients.ben;
   addUser(srv.dir, "other", "clinician", PW, "Other Clinician");
   other = new Client(srv.base);
   await other.login("other", PW);

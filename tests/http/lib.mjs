@@ -168,6 +168,27 @@ export function addUser(dir, username, role, password, name) {
     { input: password + "\n", stdio: ["pipe", "pipe", "pipe"] });
 }
 
+// A small clinic on a fresh server: the first account ("clin", display
+// name "Dr Clin", an administrator with a caseload) and, for each name in
+// clients, a client who joined through an invitation.  Returns { clin,
+// clients: { name: [Client, id] } }.
+export async function setupClinic(srv, password, clients = []) {
+  const clin = new Client(srv.base);
+  const s = await clin.post("/api/v1/setup", { json: { username: "clin", display_name: "Dr Clin", password } });
+  assert.equal(s.status, 201, s.text);
+  clin.csrf = s.data.csrf;
+  const out = {};
+  for (const username of clients) {
+    const inv = await clin.api("POST", "/api/v1/invitations", {});
+    const c = new Client(srv.base);
+    const r = await c.post("/api/v1" + inv.data.path, { json: { username, display_name: username, password } });
+    assert.equal(r.status, 201, r.text);
+    c.csrf = r.data.csrf;
+    out[username] = [c, r.data.id];
+  }
+  return { clin, clients: out };
+}
+
 // A browser-like client: keeps cookies, never follows redirects.
 export class Client {
   constructor(base) { this.base = base; this.jar = new Map(); this.csrf = null; }

@@ -3,25 +3,17 @@
 // and PHQ-9 item 9 goes through the risk pathway to whom the client chose.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, addUser, Client } from "./lib.mjs";
+import { startServer, addUser, Client, setupClinic } from "./lib.mjs";
 
 const PW = "measures password 1";
 let srv, clin, other, ana, ben, anaId, benId;
 
 before(async () => {
   srv = await startServer();
-  clin = new Client(srv.base);
-  const s = await clin.post("/api/v1/setup", { json: { username: "clin", display_name: "Dr Clin", password: PW } });
-  clin.csrf = s.data.csrf;
-  const join = async (username) => {
-    const inv = await clin.api("POST", "/api/v1/invitations", {});
-    const c = new Client(srv.base);
-    const r = await c.post("/api/v1" + inv.data.path, { json: { username, display_name: username, password: PW } });
-    c.csrf = r.data.csrf;
-    return [c, r.data.id];
-  };
-  [ana, anaId] = await join("ana");
-  [ben, benId] = await join("ben");
+  let clients;
+  ({ clin, clients } = await setupClinic(srv, PW, ["ana", "ben"]));
+  [ana, anaId] = clients.ana;
+  [ben, benId] = clients.ben;
   await ana.api("POST", "/api/v1/settings", { notify: "clinician" });
   await ben.api("POST", "/api/v1/settings", { notify: "nobody" });
   addUser(srv.dir, "other", "clinician", PW, "Other");

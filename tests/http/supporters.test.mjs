@@ -3,25 +3,17 @@
 // risk only when the client chose it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, Client } from "./lib.mjs";
+import { startServer, Client, setupClinic } from "./lib.mjs";
 
 const PW = "supporters password 1";
 let srv, clin, ana, ben, sam, anaId, samId;
 
 before(async () => {
   srv = await startServer();
-  clin = new Client(srv.base);
-  const s = await clin.post("/api/v1/setup", { json: { username: "clin", display_name: "Dr Clin", password: PW } });
-  clin.csrf = s.data.csrf;
-  const join = async (username) => {
-    const inv = await clin.api("POST", "/api/v1/invitations", {});
-    const c = new Client(srv.base);
-    const r = await c.post("/api/v1" + inv.data.path, { json: { username, display_name: username, password: PW } });
-    c.csrf = r.data.csrf;
-    return [c, r.data.id];
-  };
-  [ana, anaId] = await join("ana");
-  [ben] = await join("ben");
+  let clients;
+  ({ clin, clients } = await setupClinic(srv, PW, ["ana", "ben"]));
+  [ana, anaId] = clients.ana;
+  [ben] = clients.ben;
 });
 after(async () => { await srv.stop(); });
 
