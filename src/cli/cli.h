@@ -20,5 +20,6 @@ int cmd_backup(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_score(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
 
 #endif

@@ -473,6 +473,43 @@ static void pg_done(db_cur *cur)
 	cur->res = NULL;
 }
 
+/* The tables of the schema the connection works in (the search path's
+ * first, where the migrations created them). */
+static int pg_tables(db *c, int (*fn)(void *arg, const char *name), void *arg)
+{
+	PGresult *res;
+	int i, rc;
+
+	if ((rc = pg_ready(c)) != 0)
+		return rc;
+	res = PQexec(c->h, "SELECT table_name FROM information_schema.tables "
+			   "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' "
+			   "ORDER BY table_name");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		rc = pg_err(c, res);
+		PQclear(res);
+		return rc;
+	}
+	for (i = 0; i < PQntuples(res) && rc == 0; i++)
+		rc = fn(arg, PQgetvalue(res, i, 0));
+	PQclear(res);
+	return rc;
+}
+
+/* An identity column hands out ids from its sequence, which knows
+ * nothing of rows inserted with their ids: set it past the highest.
+ * table is one of tables.h's names, never outside input. */
+static int pg_reset_ids(db *c, const char *table)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT setval(pg_get_serial_sequence('%s', 'id'), coalesce(max(id), 0) + 1, "
+		 "false) FROM %s",
+		 table, table);
+	return pg_simple(c, sql, NULL);
+}
+
 const db_driver db_pg_driver = {
 	"postgresql",
 	pg_open,
@@ -491,4 +528,6 @@ const db_driver db_pg_driver = {
 	pg_col_null,
 	pg_changes,
 	pg_done,
+	pg_tables,
+	pg_reset_ids,
 };

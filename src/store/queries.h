@@ -91,3 +91,13 @@ Q(RISK_LIST, "SELECT id, source, source_id, level, created_at, seen_at FROM risk
 	     "WHERE client_id = $1 AND told_clinician = 1 ORDER BY created_at DESC, id DESC LIMIT $2")
 Q(RISK_SEEN, "UPDATE risk_events SET seen_at = $2, seen_by = $3 "
 	     "WHERE client_id = $1 AND told_clinician = 1 AND seen_at IS NULL")
+/* Copying whole tables (store_copy.c): a page of rows after a key, in
+ * key order; an insert that keeps the ids; a count; emptying. */
+#define TABLE(t, key, keyargs, limitarg, cols, vals, types, identity)                     \
+	Q(COPY_READ_##t, "SELECT " cols " FROM " #t " WHERE (" key ") > (" keyargs ") "   \
+			 "ORDER BY " key " LIMIT " limitarg)                              \
+	Q(COPY_WRITE_##t, "INSERT INTO " #t " (" cols ") VALUES (" vals ")")                \
+	Q(COPY_COUNT_##t, "SELECT count(*) FROM " #t)                                      \
+	Q(COPY_CLEAR_##t, "DELETE FROM " #t)
+#include "store/tables.h"
+#undef TABLE
