@@ -132,12 +132,16 @@ static void pg_close(db *c)
 }
 
 /* The URL's own settings win over these defaults: a connect that waits
- * at most ten seconds (libpq's default is forever), and a name for the
- * server's pg_stat_activity. */
+ * at most ten seconds (libpq's default is forever), a name for the
+ * server's pg_stat_activity, and no JIT compilation.  kindred's queries
+ * are short, but the caseload of a clinician with very many clients has
+ * a high estimated cost, and JIT then spent a second compiling a query
+ * that runs in less (bench/pg.sh, docs/PERFORMANCE.md). */
 static int pg_open(const char *location, db **out, char **err)
 {
-	static const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-	const char *values[] = {"10", "kindred", location, NULL};
+	static const char *const keys[] = {"connect_timeout", "application_name", "options",
+					   "dbname", NULL};
+	const char *values[] = {"10", "kindred", "-c jit=off", location, NULL};
 	PQconninfoOption *opts;
 	char *msg = NULL;
 	db *c = kd_xcalloc(1, sizeof(*c));
