@@ -10,7 +10,9 @@
 #      three check-ins each, made by bench/caseload.sql through psql: the
 #      query's plan and time (EXPLAIN ANALYZE of queries.h's CASELOAD) and
 #      GET /api/v1/clients end to end.
-# Usage: bench/pg.sh [BUILD_DIR]   (DURATION=10s CONNS=64 CLIENTS=100000)
+# Usage: bench/pg.sh [BUILD_DIR]   (DURATION=10s CONNS=64 CLIENTS=100000;
+#        THREADS=N sets each server's threads, default kindred's one per core;
+#        PGOPTIONS='-c synchronous_commit=off' and the like reach the server)
 set -eu
 BUILD=${1:-build}
 DURATION=${DURATION:-10s}
@@ -21,17 +23,17 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 command -v psql >/dev/null || { echo "bench (postgresql): skipped: psql is missing"; exit 0; }
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
-pids=""
 admin=""
 cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	# Each server's pid is in a file: start_kindred runs in a subshell.
+	for f in "$tmp"/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
 	[ -f "$tmp/nginx.pid" ] && kill "$(cat "$tmp/nginx.pid")" 2>/dev/null || true
 	sleep 0.3
 	[ -n "$admin" ] && sh tests/pg/stop.sh "$admin"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE
 
 admin=$(sh tests/pg/start.sh --durable)
 dburl() { printf '%s\n' "$admin" | sed "s#/postgres?#/$1?#"; }
@@ -39,9 +41,10 @@ psql -X -q "$admin" -c "CREATE DATABASE kindred_bench" -c "CREATE DATABASE kindr
 
 start_kindred() { # name database; prints the base URL
 	printf 'server_id = %s\naccess_log = off\n' "$1" >"$tmp/$1.conf"
+	[ -n "${THREADS:-}" ] && printf 'threads = %s\n' "$THREADS" >>"$tmp/$1.conf"
 	"$BUILD/kindred" serve --port 0 --data-dir "$tmp/var" --database "$2" \
 		--config "$tmp/$1.conf" >"$tmp/$1.out" 2>"$tmp/$1.err" &
-	pids="$pids $!"
+	echo $! >"$tmp/$1.pid"
 	for _ in $(seq 100); do grep -q listening "$tmp/$1.out" 2>/dev/null && break; sleep 0.1; done
 	sed -n 's/.*listening on \(http:[^ ]*\)\/ .*/\1/p' "$tmp/$1.out"
 }
@@ -86,7 +89,7 @@ CONF
 nginx -c "$tmp/nginx.conf" -p "$tmp"
 sleep 0.3
 echo
-echo "kindred bench, PostgreSQL 15 (fsync on, same machine): $(nproc) cores, $CONNS connections, $DURATION each"
+echo "kindred bench, PostgreSQL 15 (fsync on, same machine): $(nproc) cores, $CONNS connections, $DURATION each, threads ${THREADS:-one per core}${PGOPTIONS:+, PGOPTIONS=$PGOPTIONS}"
 printf '%-40s %12s %10s %10s\n' "endpoint" "requests/s" "p99" "non-2xx"
 run "checkins, 1 server" "$a/api/v1/checkins" -H "Cookie: $cookie"
 run "caseload, 1 server" "$a/clients" -H "Cookie: $clin"

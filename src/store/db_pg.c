@@ -136,16 +136,26 @@ static void pg_close(db *c)
  * server's pg_stat_activity, and no JIT compilation.  kindred's queries
  * are short, but the caseload of a clinician with very many clients has
  * a high estimated cost, and JIT then spent a second compiling a query
- * that runs in less (bench/pg.sh, docs/PERFORMANCE.md). */
+ * that runs in less (bench/pg.sh, docs/PERFORMANCE.md).  PGOPTIONS in
+ * the environment still applies, after these. */
 static int pg_open(const char *location, db **out, char **err)
 {
 	static const char *const keys[] = {"connect_timeout", "application_name", "options",
 					   "dbname", NULL};
 	const char *values[] = {"10", "kindred", "-c jit=off", location, NULL};
+	const char *env = getenv("PGOPTIONS");
 	PQconninfoOption *opts;
-	char *msg = NULL;
+	char *msg = NULL, *options = NULL;
 	db *c = kd_xcalloc(1, sizeof(*c));
 	int rc = KD_EBUSY;
+
+	/* PGOPTIONS would be read only if options were not given: keep it,
+	 * after ours, so its settings win. */
+	if (env && *env) {
+		options = kd_xmalloc(strlen(env) + 16);
+		sprintf(options, "-c jit=off %s", env);
+		values[2] = options;
+	}
 
 	if ((opts = PQconninfoParse(location, &msg)) == NULL) {
 		if (err)
@@ -161,12 +171,14 @@ static int pg_open(const char *location, db **out, char **err)
 		goto fail;
 	}
 	PQsetNoticeProcessor(c->h, pg_quiet, NULL);
+	free(options);
 	*out = c;
 	return 0;
 fail:
 	if (err && *err) /* libpq ends its messages with a newline */
 		(*err)[strcspn(*err, "\n")] = '\0';
 	PQfreemem(msg);
+	free(options);
 	pg_close(c);
 	return rc;
 }
