@@ -3,7 +3,9 @@
 # the same size on the same machine in the same run, so the ratio means
 # something on a noisy machine.  Prints requests/s, p99 latency, the ratio
 # to nginx, and kindred's resident memory after the load.
-# Usage: bench/run.sh [BUILD_DIR]   (DURATION=10s CONNS=64 to change)
+# Then bench/pg.sh: the same endpoints on PostgreSQL with one and two
+# servers (behind nginx), and the caseload query on 100,000 clients.
+# Usage: bench/run.sh [BUILD_DIR]   (DURATION=10s CONNS=64 CLIENTS=100000)
 set -eu
 BUILD=${1:-build}
 DURATION=${DURATION:-10s}
@@ -80,3 +82,9 @@ done
 echo "p99 ratio to nginx: checkins $(echo "$(to_ms "$(echo "$k" | cut -d' ' -f3)") $np99" | awk '{printf "%.2f", $1/$2}')"
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$kpid/status")
 echo "kindred resident memory after the load: $((rss / 1024)) MB"
+
+# The PostgreSQL figures: one and two servers on one database, and the
+# caseload of a clinician with 100,000 clients (bench/pg.sh).
+kill "$kpid" 2>/dev/null || true
+kpid=""
+sh bench/pg.sh "$BUILD"

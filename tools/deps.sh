@@ -8,7 +8,9 @@ missing=""
 if [ "${KINDRED_DEPS:-}" = "test" ]; then
 	# postgresql: the second pass of the HTTP tests and test_store_pg run on
 	# a private cluster of Debian's PostgreSQL 15 (tests/pg/start.sh).
-	pkgs="$pkgs curl chromium sqlite3 postgresql"
+	# nginx-light: the load balancer of tests/http/nginx.test.mjs and the
+	# static-file yardstick of make bench.
+	pkgs="$pkgs curl chromium sqlite3 postgresql nginx-light"
 	# A machine may bring its own Node.js; Debian's is only a fallback.
 	command -v node >/dev/null || missing="$missing nodejs"
 	command -v npm >/dev/null || missing="$missing npm"

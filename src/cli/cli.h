@@ -22,5 +22,6 @@ int cmd_lint(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 /* Hidden: the route table as JSON, for tests. */
 int cmd_routes(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
 
 #endif

@@ -56,6 +56,22 @@ static const command commands[] = {
 	 "0600) while kindred keeps serving.  The master key is not included: back up\n"
 	 "DIR/master.key separately.  To restore, stop kindred and put the copy in\n"
 	 "place of DIR/kindred.db (removing kindred.db-wal and kindred.db-shm).\n"},
+	{"migrate", cmd_migrate, "copy a clinic's data to another database, and prove it",
+	 "usage: kindred migrate --from LOCATION --to LOCATION [--force]\n"
+	 "\n"
+	 "Copies every table (accounts, sessions, invitations, caseloads, check-ins,\n"
+	 "journal, safety plans, choices, risk events, audit trail, throttle) from\n"
+	 "the source to the target, e.g. --from sqlite:var/kindred.db\n"
+	 "--to postgresql://kindred@db.example/kindred, in one transaction on the\n"
+	 "target: rows keep their ids, identity sequences continue after them.  Then\n"
+	 "it prints each table's row count and checksum from both sides and commits\n"
+	 "only if all are the same.  Stop kindred on the source first.\n"
+	 "  --force   the target may hold data: it is deleted first (same transaction)\n"
+	 "Without --force a target that holds any row is refused.  Both databases are\n"
+	 "first brought to this kindred's schema version.  Sealed text is copied as\n"
+	 "it is: servers on the target need the same master key as before.\n"
+	 "Exit 0 copied and verified; 1 refused, failed or different (nothing\n"
+	 "committed); 2 usage error; 3 a location that is not valid.\n"},
 	{"score", cmd_score, "score a questionnaire (PHQ-9, GAD-7, WHO-5, ...)",
 	 "usage: kindred score [--json] INSTRUMENT ANSWERS\n"
 	 "       kindred score [--json] --file DEFINITION.json ANSWERS\n"

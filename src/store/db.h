@@ -63,10 +63,24 @@ typedef struct db_driver {
 	int (*col_null)(db_cur *cur, int col);
 	int64_t (*changes)(db_cur *cur);
 	void (*done)(db_cur *cur);
+	/* For copying whole databases (store_copy.c): calls fn with the name
+	 * of each table of the database (the dialect's catalogue, its own
+	 * bookkeeping tables left out); a non-zero return from fn stops the
+	 * walk and is returned. */
+	int (*tables)(db *c, int (*fn)(void *arg, const char *name), void *arg);
+	/* After rows were inserted with their ids: makes the next id that
+	 * table's identity column hands out follow the highest id present. */
+	int (*reset_ids)(db *c, const char *table);
 } db_driver;
 
 extern const db_driver db_sqlite_driver;
 extern const db_driver db_pg_driver;
+
+/* For store_copy.c: the store's driver, and the calling thread's
+ * connection (NULL when it cannot be opened; *rc then says why). */
+struct store;
+const db_driver *store_driver(const struct store *s);
+db *store_conn(struct store *s, int *rc);
 
 /* Returns a malloc'd copy of a migration with its markers @ID@, @BLOB@
  * and @I64@ replaced by the given spellings (db.c). */

@@ -132,16 +132,30 @@ static void pg_close(db *c)
 }
 
 /* The URL's own settings win over these defaults: a connect that waits
- * at most ten seconds (libpq's default is forever), and a name for the
- * server's pg_stat_activity. */
+ * at most ten seconds (libpq's default is forever), a name for the
+ * server's pg_stat_activity, and no JIT compilation.  kindred's queries
+ * are short, but the caseload of a clinician with very many clients has
+ * a high estimated cost, and JIT then spent a second compiling a query
+ * that runs in less (bench/pg.sh, docs/PERFORMANCE.md).  PGOPTIONS in
+ * the environment still applies, after these. */
 static int pg_open(const char *location, db **out, char **err)
 {
-	static const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-	const char *values[] = {"10", "kindred", location, NULL};
+	static const char *const keys[] = {"connect_timeout", "application_name", "options",
+					   "dbname", NULL};
+	const char *values[] = {"10", "kindred", "-c jit=off", location, NULL};
+	const char *env = getenv("PGOPTIONS");
 	PQconninfoOption *opts;
-	char *msg = NULL;
+	char *msg = NULL, *options = NULL;
 	db *c = kd_xcalloc(1, sizeof(*c));
 	int rc = KD_EBUSY;
+
+	/* PGOPTIONS would be read only if options were not given: keep it,
+	 * after ours, so its settings win. */
+	if (env && *env) {
+		options = kd_xmalloc(strlen(env) + 16);
+		sprintf(options, "-c jit=off %s", env);
+		values[2] = options;
+	}
 
 	if ((opts = PQconninfoParse(location, &msg)) == NULL) {
 		if (err)
@@ -157,12 +171,14 @@ static int pg_open(const char *location, db **out, char **err)
 		goto fail;
 	}
 	PQsetNoticeProcessor(c->h, pg_quiet, NULL);
+	free(options);
 	*out = c;
 	return 0;
 fail:
 	if (err && *err) /* libpq ends its messages with a newline */
 		(*err)[strcspn(*err, "\n")] = '\0';
 	PQfreemem(msg);
+	free(options);
 	pg_close(c);
 	return rc;
 }
@@ -473,6 +489,43 @@ static void pg_done(db_cur *cur)
 	cur->res = NULL;
 }
 
+/* The tables of the schema the connection works in (the search path's
+ * first, where the migrations created them). */
+static int pg_tables(db *c, int (*fn)(void *arg, const char *name), void *arg)
+{
+	PGresult *res;
+	int i, rc;
+
+	if ((rc = pg_ready(c)) != 0)
+		return rc;
+	res = PQexec(c->h, "SELECT table_name FROM information_schema.tables "
+			   "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' "
+			   "ORDER BY table_name");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		rc = pg_err(c, res);
+		PQclear(res);
+		return rc;
+	}
+	for (i = 0; i < PQntuples(res) && rc == 0; i++)
+		rc = fn(arg, PQgetvalue(res, i, 0));
+	PQclear(res);
+	return rc;
+}
+
+/* An identity column hands out ids from its sequence, which knows
+ * nothing of rows inserted with their ids: set it past the highest.
+ * table is one of tables.h's names, never outside input. */
+static int pg_reset_ids(db *c, const char *table)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT setval(pg_get_serial_sequence('%s', 'id'), coalesce(max(id), 0) + 1, "
+		 "false) FROM %s",
+		 table, table);
+	return pg_simple(c, sql, NULL);
+}
+
 const db_driver db_pg_driver = {
 	"postgresql",
 	pg_open,
@@ -491,4 +544,6 @@ const db_driver db_pg_driver = {
 	pg_col_null,
 	pg_changes,
 	pg_done,
+	pg_tables,
+	pg_reset_ids,
 };

@@ -321,6 +321,32 @@ static void sqlite_done(db_cur *cur)
 	}
 }
 
+static int sqlite_tables(db *c, int (*fn)(void *arg, const char *name), void *arg)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(c->h,
+				"SELECT name FROM sqlite_schema WHERE type = 'table' "
+				"AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sqlite_err(c->h, rc);
+	rc = 0;
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
+		rc = fn(arg, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* An INTEGER PRIMARY KEY takes the highest rowid + 1 by itself. */
+static int sqlite_reset_ids(db *c, const char *table)
+{
+	KD_UNUSED(c);
+	KD_UNUSED(table);
+	return 0;
+}
+
 const db_driver db_sqlite_driver = {
 	"sqlite",
 	sqlite_open,
@@ -339,4 +365,6 @@ const db_driver db_sqlite_driver = {
 	sqlite_col_null,
 	sqlite_changes,
 	sqlite_done,
+	sqlite_tables,
+	sqlite_reset_ids,
 };

@@ -120,3 +120,13 @@ Q(SUPPORTED_BY, "SELECT l.client_id, u.display_name, l.scopes, l.created_at, "
 		" AND r.told_supporters = 1 AND r.created_at >= l.created_at "
 		" AND r.created_at > $2) FROM supporter_links l "
 		"JOIN users u ON u.id = l.client_id WHERE l.supporter_id = $1 ORDER BY u.display_name, u.id")
+/* Copying whole tables (store_copy.c): a page of rows after a key, in
+ * key order; an insert that keeps the ids; a count; emptying. */
+#define TABLE(t, key, keyargs, limitarg, cols, vals, types, identity)                     \
+	Q(COPY_READ_##t, "SELECT " cols " FROM " #t " WHERE (" key ") > (" keyargs ") "   \
+			 "ORDER BY " key " LIMIT " limitarg)                              \
+	Q(COPY_WRITE_##t, "INSERT INTO " #t " (" cols ") VALUES (" vals ")")                \
+	Q(COPY_COUNT_##t, "SELECT count(*) FROM " #t)                                      \
+	Q(COPY_CLEAR_##t, "DELETE FROM " #t)
+#include "store/tables.h"
+#undef TABLE

@@ -405,6 +405,19 @@ void store_location_print(const char *location, char *out, size_t n)
 	}
 }
 
+const db_driver *store_driver(const store *s)
+{
+	return s->drv;
+}
+
+db *store_conn(store *s, int *rc)
+{
+	db *c = conn_db(s);
+
+	*rc = c ? 0 : open_rc;
+	return c;
+}
+
 const char *store_backend(const store *s)
 {
 	return s->drv->name;

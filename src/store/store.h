@@ -335,6 +335,38 @@ int store_throttle_clear(store *s, const char *key);
  * it was known to succeed). */
 int store_throttle_forgive(store *s, const char *key);
 
+/* --- copying a whole database (store_copy.c, `kindred migrate`) --- */
+
+/* What one table looked like on both sides of a copy: its row count and
+ * a checksum of its rows, computed the same way from either database
+ * (see store_copy.c).  table is a static string. */
+typedef struct store_table_report {
+	const char *table;
+	int64_t from_rows, to_rows;
+	unsigned char from_sum[32], to_sum[32];
+} store_table_report;
+
+/* The number of tables a copy covers (the size of store_copy's report). */
+size_t store_copy_tables(void);
+
+enum { STORE_COPY_REPLACE = 1 };
+/* Copies every table of from into to, in one transaction on to: rows in
+ * dependency order with their ids, identity sequences reset after, then
+ * counts and checksums of every table compared from both sides; the
+ * transaction commits only if all match.  Both stores must be at the
+ * same schema version, and from must hold no table the copy does not
+ * know.  to must be empty (KD_EEXIST) unless flags has
+ * STORE_COPY_REPLACE: then its rows are deleted first, in the same
+ * transaction.  A difference is KD_ECONFLICT (nothing committed; the
+ * report shows where).  report (store_copy_tables() entries, the
+ * caller's) is filled as far as the copy got; *err gets a malloc'd
+ * message on failure.  Nothing else should write to from meanwhile: a
+ * write there during the copy shows as a difference. */
+int store_copy(store *from, store *to, int flags, store_table_report *report, char **err);
+/* Fills report (store_copy_tables() entries) with the counts and
+ * checksums of s alone, in from_rows and from_sum. */
+int store_checksum(store *s, store_table_report *report);
+
 /* --- backups (backup_sqlite.c) --- */
 
 /* Copies the SQLite database at location (a path or sqlite:PATH) to dest,

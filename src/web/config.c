@@ -77,6 +77,16 @@ int config_set(config *c, const char *key, const char *v, char **err)
 			c->secure_cookies = 0;
 		else
 			rc = KD_ECONFIG;
+	} else if (strcmp(key, "server_id") == 0) {
+		/* A header value: a short name of letters, digits, '.', '-', '_'. */
+		rc = strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+			     strlen(v)
+			 ? copy(c->server_id, sizeof(c->server_id), v)
+			 : KD_ECONFIG;
+	} else if (strcmp(key, "trusted_proxy") == 0) {
+		rc = strspn(v, "0123456789abcdefABCDEF.:, ") == strlen(v)
+			 ? copy(c->trusted_proxy, sizeof(c->trusted_proxy), v)
+			 : KD_ECONFIG;
 	} else if (strcmp(key, "max_body") == 0) {
 		n = strtol(v, &end, 10);
 		if (*v == '\0' || *end || n < 1024 || n > 64L * 1024 * 1024)

@@ -50,8 +50,14 @@ typedef struct static_file {
 static static_file *statics;
 static size_t nstatics;
 
-static void add_security_headers(struct MHD_Response *resp, int secure)
+/* Also names the server when server_id is set, so an operator (and the
+ * tests) behind a load balancer can tell which server answered. */
+static void add_security_headers(struct MHD_Response *resp, const config *cfg)
 {
+	int secure = cfg->secure_cookies;
+
+	if (cfg->server_id[0])
+		MHD_add_response_header(resp, "X-Kindred-Server", cfg->server_id);
 	MHD_add_response_header(resp, "Content-Security-Policy", csp);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
@@ -83,7 +89,7 @@ static const char *content_type_of(const char *path)
 	return "application/octet-stream";
 }
 
-static void statics_load(int secure)
+static void statics_load(const config *cfg)
 {
 	const embed_file *all;
 	size_t n, i;
@@ -108,7 +114,7 @@ static void statics_load(int secure)
 		MHD_add_response_header(sf->resp, "Content-Type", content_type_of(all[i].path));
 		MHD_add_response_header(sf->resp, "Cache-Control", "public, max-age=3600");
 		MHD_add_response_header(sf->resp, "ETag", sf->etag);
-		add_security_headers(sf->resp, secure);
+		add_security_headers(sf->resp, cfg);
 		sf->not_modified = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 		MHD_add_response_header(sf->not_modified, "ETag", sf->etag);
 		MHD_add_response_header(sf->not_modified, "Cache-Control", "public, max-age=3600");
@@ -271,9 +277,9 @@ static void log_request(app *a, const req *r, const char *method, const char *ur
 	buf_init(&line);
 	buf_printf(&line,
 		   "{\"ts\":\"%s\",\"addr\":\"%s\",\"method\":\"%s\",\"path\":%s,\"status\":%d,"
-		   "\"bytes\":%zu,\"ms\":%.3f,\"user\":%lld}\n",
+		   "\"bytes\":%zu,\"ms\":%.3f,\"user\":%lld,\"server\":\"%s\"}\n",
 		   when, r->addr, method, p ? p : "\"?\"", status, bytes, ms,
-		   (long long)r->who.id);
+		   (long long)r->who.id, a->cfg.server_id);
 	fwrite(line.data, 1, line.len, a->log);
 	buf_free(&line);
 	free(p);
@@ -314,7 +320,7 @@ static enum MHD_Result queue(struct MHD_Connection *c, req *r, reply *out, const
 		MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 		MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	} else {
-		add_security_headers(resp, r->app->cfg.secure_cookies);
+		add_security_headers(resp, &r->app->cfg);
 	}
 	if (status == 303)
 		MHD_add_response_header(resp, "Location", out->location);
@@ -373,6 +379,33 @@ static void client_addr(struct MHD_Connection *c, char *out, size_t len)
 			  out, (socklen_t)len);
 }
 
+/* Behind a load balancer every request comes from the balancer's
+ * address, and the sign-in throttle per address would count the whole
+ * clinic's failures together (20 wrong passwords anywhere would lock
+ * everyone out).  When the peer is one of trusted_proxy, its X-Real-IP
+ * header names the client instead (nginx: proxy_set_header X-Real-IP
+ * $remote_addr).  Anyone else's X-Real-IP is ignored. */
+static void proxied_addr(const app *a, struct MHD_Connection *c, char *addr, size_t len)
+{
+	const char *list = a->cfg.trusted_proxy, *real;
+	size_t n = strlen(addr), k;
+	unsigned char bin[16];
+
+	while (*list) {
+		list += strspn(list, ", ");
+		k = strcspn(list, ", ");
+		if (k == n && k > 0 && memcmp(list, addr, n) == 0)
+			break;
+		list += k;
+	}
+	if (!*list)
+		return;
+	real = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Real-IP");
+	if (real && strlen(real) < len &&
+	    (inet_pton(AF_INET, real, bin) == 1 || inet_pton(AF_INET6, real, bin) == 1))
+		snprintf(addr, len, "%s", real);
+}
+
 static int is_safe_method(const char *m)
 {
 	return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
@@ -394,6 +427,8 @@ static enum MHD_Result handle(app *a, struct MHD_Connection *c, const char *url,
 	r.method = method;
 	r.conn = c;
 	client_addr(c, addr, sizeof(addr));
+	if (a->cfg.trusted_proxy[0])
+		proxied_addr(a, c, addr, sizeof(addr));
 	r.addr = addr;
 	out.status = 200;
 
@@ -602,7 +637,7 @@ int server_run(app *a)
 		return KD_ECONFIG;
 	}
 	threads = (unsigned)(a->cfg.threads > 0 ? a->cfg.threads : (cores > 0 ? cores : 1));
-	statics_load(a->cfg.secure_cookies);
+	statics_load(&a->cfg);
 
 	/* Signals are taken by sigwait() below, never by a worker. */
 	sigemptyset(&set);

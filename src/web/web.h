@@ -25,6 +25,8 @@ typedef struct config {
 	int threads;          /* 0: one per core */
 	int secure_cookies;   /* 1: cookies carry Secure (served over TLS) */
 	size_t max_body;
+	char server_id[64];      /* sent as X-Kindred-Server and logged; "" for none */
+	char trusted_proxy[256]; /* addresses whose X-Real-IP names the client */
 } config;
 
 typedef struct app {

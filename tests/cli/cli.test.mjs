@@ -100,3 +100,28 @@ test("serve reports a port already in use and exits 1", async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// PostgreSQL unreachable at start: serve (and every command that opens the
+// database) stops at once with exit 1 and says which database and why; a
+// location that is not a valid URL is a configuration problem, exit 3.  The
+// password in a URL never shows in the message.
+test("serve with PostgreSQL unreachable exits 1 with a clear message; a bad URL exits 3", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kindred-cli-pg-"));
+  try {
+    const sock = run(["serve", "--port", "0", "--data-dir", dir, "--database",
+      "postgresql://kindred:s3cret@/kindred?host=/nonexistent-kindred&port=5999"]);
+    assert.equal(sock.code, 1, sock.err);
+    assert.match(sock.err, /cannot open database postgresql:\/\/kindred:\*\*\*@\/kindred\?host=\/nonexistent-kindred&port=5999: connection to server .* failed/);
+    assert.doesNotMatch(sock.err, /s3cret/);
+    const tcp = run(["serve", "--port", "0", "--data-dir", dir, "--database", "postgresql://127.0.0.1:1/kindred"]);
+    assert.equal(tcp.code, 1, tcp.err);
+    assert.match(tcp.err, /cannot open database .*(refused|failed)/);
+    const bad = run(["serve", "--port", "0", "--data-dir", dir, "--database", "postgresql://x:y@[bad"]);
+    assert.equal(bad.code, 3, bad.err);
+    const m = run(["migrate", "--from", join(dir, "k.db"), "--to", "postgresql://127.0.0.1:1/kindred"]);
+    assert.equal(m.code, 1, m.err);
+    assert.match(m.err, /cannot open the target/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -6,6 +6,9 @@
 // backends: two processes can share a SQLite file on one machine too.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startServer, Client } from "./lib.mjs";
 
 const PW = "two lamps one room";
@@ -112,5 +115,38 @@ test("the sign-in throttle counts failures on both servers together", async () =
   for (const s of [a, b]) {
     const r = await new Client(s.base).post("/api/v1/login", { json: { username: "kit", password: PW } });
     assert.equal(r.status, 429, "throttled on every server");
+  }
+});
+
+// Behind a load balancer every request comes from its address; with
+// trusted_proxy the balancer's X-Real-IP names the client, so the per-address
+// throttle (20 failures) counts each client, not the whole clinic together.
+// From anyone else X-Real-IP is ignored: a client cannot pick its address.
+test("trusted_proxy: the balancer's X-Real-IP is the address the throttle counts", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kindred-proxy-"));
+  const conf = join(dir, "kindred.conf");
+  writeFileSync(conf, "trusted_proxy = 127.0.0.1, ::1\n");
+  const login = (s, ip, username, password) => fetch(s.base + "/api/v1/login", {
+    method: "POST", headers: { "content-type": "application/json", "x-real-ip": ip },
+    body: JSON.stringify({ username, password }),
+  }).then((r) => r.status);
+  try {
+    for (const trusted of [true, false]) {
+      const s = await startServer(trusted ? ["--config", conf] : []);
+      try {
+        const admin = new Client(s.base);
+        assert.equal((await admin.post("/api/v1/setup", { json: { username: "ola", display_name: "Ola", password: PW } })).status, 201);
+        const codes = [];
+        for (let i = 0; i < 21; i++) codes.push(await login(s, "192.0.2.1", `nobody${i}`, "guess"));
+        assert.equal(codes[19], 401);
+        assert.equal(codes[20], 429, "the 21st failure from one address is throttled");
+        assert.equal(await login(s, "192.0.2.2", "ola", PW), trusted ? 200 : 429,
+          trusted ? "another client behind the balancer still signs in" : "X-Real-IP from an untrusted peer is ignored");
+      } finally {
+        await s.stop();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

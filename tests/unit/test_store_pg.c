@@ -25,6 +25,7 @@
 #include "util/embed.h"
 
 #include <libpq-fe.h>
+#include <sqlite3.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -836,6 +837,115 @@ static void test_location_print(void **state)
 	assert_null(strstr(out, "abcdef"));
 }
 
+/* --- kindred migrate: store_copy from SQLite into PostgreSQL --- */
+
+static void sqlite_exec(const char *path, const char *sql)
+{
+	sqlite3 *h = NULL;
+
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	if (sqlite3_exec(h, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(h));
+	sqlite3_close(h);
+}
+
+static void test_copy(void **state)
+{
+	fx *f = *state;
+	static const char *const keys[] = {"b", "B", "a", "Z", "\xc3\xa9t\xc3\xa9", "_x", "0"};
+	store_table_report *rep, *again;
+	unsigned char blob[40];
+	char path[] = "/tmp/kindred-copy-XXXXXX", file[64], *err = NULL;
+	size_t n = store_copy_tables(), i;
+	int64_t a, b, id = 0;
+	store *src = NULL;
+	int fd, failures = 0;
+
+	NEED_PG(state);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	snprintf(file, sizeof(file), "sqlite:%s", path);
+	assert_int_equal(store_open(file, &src, &err), 0);
+	a = add_user(src, "clinician", "cleo", "Cleo");
+	b = add_user(src, "client", "bo", "Bo");
+	for (i = 0; i < sizeof(blob); i++)
+		blob[i] = (unsigned char)(i * 37); /* NUL and high bytes */
+	assert_int_equal(store_user_set_key(src, b, blob, sizeof(blob)), 0);
+	assert_int_equal(store_care_link(src, a, b, 1000), 0);
+	assert_int_equal(store_checkin_add(src, b, 4, "calm", 1000, &id), 0);
+	assert_int_equal(store_checkin_set_note(src, id, blob, sizeof(blob)), 0);
+	assert_int_equal(store_checkin_add(src, b, 6, "", 1001, &id), 0); /* no note: NULL */
+	/* More rows than a page, with 64-bit times and NULL columns (actor 0
+	 * is stored as NULL: a third of them). */
+	for (i = 0; i < 1203; i++)
+		assert_int_equal(store_audit_add(src, ((int64_t)1 << 40) + (int64_t)i,
+						 i % 3 ? a : 0, b, "read", "checkins",
+						 (int64_t)i, 1, "own"),
+				 0);
+	/* Text keys that a collation sorts differently from bytes. */
+	for (i = 0; i < KD_ARRAY_LEN(keys); i++)
+		assert_int_equal(store_throttle_fail(src, keys[i], 2000, 900, &failures), 0);
+
+	rep = calloc(n, sizeof(*rep));
+	again = calloc(n, sizeof(*again));
+	assert_non_null(rep);
+	assert_non_null(again);
+	assert_int_equal(store_copy(src, f->s, 0, rep, &err), 0);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(rep[i].from_rows, rep[i].to_rows);
+		assert_memory_equal(rep[i].from_sum, rep[i].to_sum, 32);
+	}
+	assert_int_equal(raw_int(f->url, "SELECT count(*) FROM audit"), 1203);
+	assert_int_equal(raw_int(f->url, "SELECT max(at) FROM audit"), ((int64_t)1 << 40) + 1202);
+	assert_int_equal(raw_int(f->url, "SELECT count(*) FROM audit WHERE actor_id IS NULL"), 401);
+	assert_int_equal(raw_int(f->url, "SELECT count(*) FROM checkins WHERE note IS NULL"), 1);
+	assert_int_equal(raw_int(f->url, "SELECT count(*) FROM throttle"),
+			 (int64_t)KD_ARRAY_LEN(keys));
+	/* Identity sequences go on after the copied ids. */
+	assert_int_equal(store_checkin_add(f->s, b, 5, "", 3000, &id), 0);
+	assert_int_equal(id, 3);
+
+	/* Into a database that holds data: refused, then replaced. */
+	free(err);
+	err = NULL;
+	assert_int_equal(store_copy(src, f->s, 0, rep, &err), KD_EEXIST);
+	assert_non_null(strstr(err, "not empty"));
+	free(err);
+	err = NULL;
+	assert_int_equal(store_copy(src, f->s, STORE_COPY_REPLACE, rep, &err), 0);
+	assert_int_equal(raw_int(f->url, "SELECT count(*) FROM checkins"), 2);
+
+	/* One changed byte changes the checksum of its table only. */
+	raw_exec(f->url, "UPDATE checkins SET mood = 5 WHERE id = 1");
+	assert_int_equal(store_checksum(f->s, again), 0);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(again[i].from_rows, rep[i].to_rows);
+		if (strcmp(again[i].table, "checkins") == 0)
+			assert_memory_not_equal(again[i].from_sum, rep[i].to_sum, 32);
+		else
+			assert_memory_equal(again[i].from_sum, rep[i].to_sum, 32);
+	}
+
+	/* A source table this kindred does not know is refused. */
+	sqlite_exec(path, "CREATE TABLE notes_from_elsewhere (x INTEGER)");
+	free(err);
+	err = NULL;
+	assert_int_equal(store_copy(src, f->s, STORE_COPY_REPLACE, rep, &err), KD_EINVAL);
+	assert_non_null(strstr(err, "notes_from_elsewhere"));
+	free(err);
+	free(rep);
+	free(again);
+	store_close(src);
+	for (i = 0; i < 3; i++) {
+		char p2[96];
+
+		snprintf(p2, sizeof(p2), "%s%s", path, i == 0 ? "" : i == 1 ? "-wal" : "-shm");
+		unlink(p2);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -850,6 +960,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_setup_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
 		cmocka_unit_test(test_location_print),
 	};
 
