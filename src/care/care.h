@@ -147,8 +147,9 @@ int care_checkin_add(care *c, const actor *who, int mood, const char *const *fee
 		     size_t nfeelings, const char *note, json_t **out, const char **why);
 /* The client's check-ins, newest first: {"client": {...}, "checkins": [...]} */
 int care_checkin_list(care *c, const actor *who, int64_t client_id, int limit, json_t **out);
-/* who's caseload: {"clients": [...]} */
-int care_caseload(care *c, const actor *who, json_t **out);
+/* A page of who's caseload, by name: {"clients": [...], "offset",
+ * "limit", "more", "next_offset", "prev_offset"}. */
+int care_caseload(care *c, const actor *who, int64_t limit, int64_t offset, json_t **out);
 /* who's own audit trail: {"entries": [...]} */
 int care_audit_list(care *c, const actor *who, int limit, json_t **out);
 

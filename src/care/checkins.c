@@ -221,20 +221,31 @@ static int caseload_row(void *arg, const store_client_row *r)
 	return 0;
 }
 
-int care_caseload(care *c, const actor *who, json_t **out)
+int care_caseload(care *c, const actor *who, int64_t limit, int64_t offset, json_t **out)
 {
 	json_t *rows;
+	size_t n;
 	int rc;
 
 	if ((rc = policy_require(c->st, who, POLICY_READ, RES_CASELOAD, who->id, 0)) != 0)
 		return rc;
 	rows = json_array();
-	rc = store_caseload_each(c->st, who->id, caseload_row, rows);
+	/* One more than asked tells whether there is a next page. */
+	rc = store_caseload_page(c->st, who->id, limit + 1, offset, caseload_row, rows);
 	if (rc != 0) {
 		json_decref(rows);
 		return rc;
 	}
-	*out = json_pack("{s:o}", "clients", rows);
+	n = json_array_size(rows);
+	if (n > (size_t)limit)
+		json_array_remove(rows, n - 1);
+	*out = json_pack("{s:o, s:I, s:I, s:b}", "clients", rows, "offset", (json_int_t)offset,
+			 "limit", (json_int_t)limit, "more", n > (size_t)limit);
+	if (n > (size_t)limit)
+		json_object_set_new(*out, "next_offset", json_integer(offset + limit));
+	if (offset > 0)
+		json_object_set_new(*out, "prev_offset",
+				    json_integer(offset > limit ? offset - limit : 0));
 	return 0;
 }
 

@@ -39,7 +39,7 @@ Q(CASELOAD, "SELECT u.id, u.display_name, l.created_at, "
 	    "(SELECT max(r.level) FROM risk_events r WHERE r.client_id = u.id "
 	    " AND r.told_clinician = 1 AND r.seen_at IS NULL) "
 	    "FROM care_links l JOIN users u ON u.id = l.client_id "
-	    "WHERE l.clinician_id = $1 ORDER BY u.display_name, u.id")
+	    "WHERE l.clinician_id = $1 ORDER BY u.display_name, u.id LIMIT $2 OFFSET $3")
 Q(CHECKIN_ADD, "INSERT INTO checkins (client_id, mood, feelings, created_at) "
 	       "VALUES ($1, $2, $3, $4) RETURNING id")
 Q(CHECKIN_SET_NOTE, "UPDATE checkins SET note = $2 WHERE id = $1")

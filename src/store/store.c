@@ -811,12 +811,18 @@ static int read_client_row(walk *w)
 	return ((int (*)(void *, const store_client_row *))w->fn)(w->arg, &r);
 }
 
+int store_caseload_page(store *s, int64_t clinician_id, int64_t limit, int64_t offset,
+			int (*fn)(void *arg, const store_client_row *r), void *arg)
+{
+	db_arg a[] = {DB_I(clinician_id), DB_I(limit), DB_I(offset)};
+
+	return each_row(s, Q_CASELOAD, a, 3, read_client_row, (any_fn)fn, arg, 0);
+}
+
 int store_caseload_each(store *s, int64_t clinician_id,
 			int (*fn)(void *arg, const store_client_row *r), void *arg)
 {
-	db_arg a[] = {DB_I(clinician_id)};
-
-	return each_row(s, Q_CASELOAD, a, 1, read_client_row, (any_fn)fn, arg, 0);
+	return store_caseload_page(s, clinician_id, INT64_MAX / 2, 0, fn, arg);
 }
 
 /* --- check-ins --- */

@@ -160,6 +160,9 @@ typedef struct store_client_row {
 } store_client_row;
 /* Walks the clinician's caseload ordered by display name; the row's
  * strings are valid only during fn. */
+/* One page of it: at most limit rows after skipping offset. */
+int store_caseload_page(store *s, int64_t clinician_id, int64_t limit, int64_t offset,
+			int (*fn)(void *arg, const store_client_row *r), void *arg);
 int store_caseload_each(store *s, int64_t clinician_id,
 			int (*fn)(void *arg, const store_client_row *r), void *arg);
 

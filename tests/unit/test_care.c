@@ -727,7 +727,7 @@ static void test_access_and_audit(void **state)
 	assert_null(out);
 
 	/* Caseload: ordered by name, with the last mood and the count. */
-	assert_int_equal(care_caseload(&f->c, &clin, &out), 0);
+	assert_int_equal(care_caseload(&f->c, &clin, 100, 0, &out), 0);
 	rows = json_object_get(out, "clients");
 	assert_int_equal(json_array_size(rows), 2);
 	e = json_array_get(rows, 0);
@@ -744,12 +744,12 @@ static void test_access_and_audit(void **state)
 	assert_true(json_is_null(json_object_get(e, "last_checkin_at")));
 	json_decref(out);
 	out = NULL;
-	assert_int_equal(care_caseload(&f->c, &clin2, &out), 0);
+	assert_int_equal(care_caseload(&f->c, &clin2, 100, 0, &out), 0);
 	assert_int_equal(json_array_size(json_object_get(out, "clients")), 0);
 	json_decref(out);
 	out = NULL;
-	assert_int_equal(care_caseload(&f->c, &ann, &out), KD_EFORBIDDEN);
-	assert_int_equal(care_caseload(&f->c, &anon, &out), KD_EAUTH);
+	assert_int_equal(care_caseload(&f->c, &ann, 100, 0, &out), KD_EFORBIDDEN);
+	assert_int_equal(care_caseload(&f->c, &anon, 100, 0, &out), KD_EAUTH);
 	assert_null(out);
 
 	/* Ann's trail shows who looked, allowed or not. */
@@ -997,6 +997,37 @@ static const char *verdict_of(const json_t *m)
 	return json_string_value(json_object_get(json_object_get(m, "reliable_change"), "verdict"));
 }
 
+/* The caseload comes in pages, by name, and says when there is more. */
+static void test_caseload_pages(void **state)
+{
+	fx *f = *state;
+	actor clin = quick_user(f, "clinician", "pager", "Pager");
+	json_t *out = NULL;
+	char name[16];
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		actor c;
+		snprintf(name, sizeof(name), "pc%d", i);
+		c = quick_user(f, "client", name, name);
+		assert_int_equal(store_care_link(f->s, clin.id, c.id, 1), 0);
+	}
+	assert_int_equal(care_caseload(&f->c, &clin, 2, 0, &out), 0);
+	assert_int_equal(json_array_size(json_object_get(out, "clients")), 2);
+	assert_true(json_is_true(json_object_get(out, "more")));
+	assert_int_equal(json_integer_value(json_object_get(out, "next_offset")), 2);
+	assert_null(json_object_get(out, "prev_offset"));
+	json_decref(out);
+	assert_int_equal(care_caseload(&f->c, &clin, 2, 4, &out), 0);
+	assert_int_equal(json_array_size(json_object_get(out, "clients")), 1);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(out, "clients"), 0), "name")),
+			    "pc4");
+	assert_true(json_is_false(json_object_get(out, "more")));
+	assert_int_equal(json_integer_value(json_object_get(out, "prev_offset")), 2);
+	json_decref(out);
+}
+
 static void test_reliable_change_phq9(void **state)
 {
 	fx *f = *state;
@@ -1073,6 +1104,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_setup_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accept_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_login_throttle_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_caseload_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reliable_change_phq9, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reliable_change_gad7_and_who5, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_measure_submission_once, setup, teardown),

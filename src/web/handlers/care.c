@@ -138,7 +138,15 @@ void h_client_checkins(req *r, reply *out)
 void h_caseload(req *r, reply *out)
 {
 	json_t *body = NULL;
-	int rc = care_caseload(&r->app->care, &r->who, &body);
+	long long limit = 100, offset = 0;
+	int rc;
+
+	if (input_int(r->in, "limit", 1, 1000, &limit) == KD_EINVAL ||
+	    input_int(r->in, "offset", 0, INT64_MAX / 2, &offset) == KD_EINVAL) {
+		reply_kd_error(out, KD_EINVAL, "limit is a number from 1 to 1000, offset 0 or more.");
+		return;
+	}
+	rc = care_caseload(&r->app->care, &r->who, limit, offset, &body);
 
 	out->tpl = "caseload.html";
 	out->title = "Your clients";
