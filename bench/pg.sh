@@ -112,15 +112,21 @@ echo "caseload of one clinician with $CLIENTS clients ($((CLIENTS * 3)) check-in
 sql=$(printf '#define Q(name, sql) name sql\n#include "store/queries.h"\n' |
 	cc -E -P -Isrc - | sed -n 's/^CASELOAD //p' | sed 's/" *"//g; s/^"//; s/" *$//')
 cid=$(psql -X -At "$db" -c "SELECT id FROM users WHERE username = 'clin'")
-psql -X -At "$db" -c "SET jit = off" -c "PREPARE caseload(bigint) AS $sql" \
-	-c "EXPLAIN (ANALYZE, BUFFERS) EXECUTE caseload($cid)" >"$tmp/plan" 2>&1 || cat "$tmp/plan"
-psql -X -At "$db" -c "SET jit = off" -c "PREPARE caseload(bigint) AS $sql" \
-	-c "EXPLAIN (ANALYZE, BUFFERS) EXECUTE caseload($cid)" >"$tmp/plan" 2>&1
-echo "EXPLAIN ANALYZE of the caseload query (second run, warm):"
+# The whole caseload at once (what a page of "all" would cost), then the
+# first page of 100 the server actually asks for.
+prep="PREPARE caseload(bigint, bigint, bigint) AS $sql"
+psql -X -At "$db" -c "SET jit = off" -c "$prep" \
+	-c "EXPLAIN (ANALYZE, BUFFERS) EXECUTE caseload($cid, $CLIENTS, 0)" >"$tmp/plan" 2>&1 || cat "$tmp/plan"
+psql -X -At "$db" -c "SET jit = off" -c "$prep" \
+	-c "EXPLAIN (ANALYZE, BUFFERS) EXECUTE caseload($cid, $CLIENTS, 0)" >"$tmp/plan" 2>&1
+echo "EXPLAIN ANALYZE of the whole caseload (second run, warm):"
 sed 's/^/  /' "$tmp/plan"
+psql -X -At "$db" -c "SET jit = off" -c "$prep" \
+	-c "EXPLAIN (ANALYZE) EXECUTE caseload($cid, 101, 0)" >"$tmp/plan-page" 2>&1
+echo "the first page (100 clients) of the same caseload: $(sed -n 's/^Execution Time: //p' "$tmp/plan-page")"
 small=$(psql -X -At "$db" -c "SELECT id FROM users WHERE username = 'bench-small'")
-psql -X -At "$db" -c "SET jit = off" -c "PREPARE caseload(bigint) AS $sql" \
-	-c "EXPLAIN (ANALYZE) EXECUTE caseload($small)" >"$tmp/plan-small" 2>&1
+psql -X -At "$db" -c "SET jit = off" -c "$prep" \
+	-c "EXPLAIN (ANALYZE) EXECUTE caseload($small, 101, 0)" >"$tmp/plan-small" 2>&1
 echo "the same query for a clinician with 100 of these clients: $(sed -n 's/^Execution Time: //p' "$tmp/plan-small")"
 c=$(start_kindred kindred-c "$db")
 jar=$(curl -s --noproxy '*' -D - -o /dev/null -H 'content-type: application/json' \
