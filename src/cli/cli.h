@@ -20,5 +20,7 @@ int cmd_backup(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_score(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif

@@ -14,15 +14,26 @@
 
 #include <utf8proc.h>
 
-int cli_engine_new(kd_engine **out)
+static int built(int rc, const char *err)
 {
-	char err[512] = "";
-	int rc = care_engine_new(out, err, sizeof(err));
-
 	if (rc != 0)
 		fprintf(stderr, "kindred: cannot build the engine: %s%s%s\n",
 			kd_engine_strerror(rc), *err ? ": " : "", err);
 	return rc;
+}
+
+int cli_engine_new(kd_engine **out)
+{
+	char err[512] = "";
+
+	return built(care_engine_new(out, err, sizeof(err)), err);
+}
+
+int cli_engine_rules_new(kd_engine **out)
+{
+	char err[512] = "";
+
+	return built(care_engine_rules_new(out, err, sizeof(err)), err);
 }
 
 void cli_json_str(buf *b, const char *s, size_t len)
