@@ -260,7 +260,7 @@ int kd_analyze(kd_analyzer *a, const kd_input *in, kd_result *out);
 
 #define KD_MODEL_MAGIC "KDM1"
 #define KD_FEATURE_VERSION 2u
-#define KD_FEATURE_BITS 18u
+#define KD_FEATURE_BITS 17u
 
 typedef enum kd_task {
 	KD_TASK_MI = 1,       /* heads: behaviour(4) question(2) reflection(2) input(4) */

@@ -80,7 +80,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: kindred train --task mi|empathy|strategy --data DIR --out FILE\n"
-		"                     [--epochs N] [--lr X] [--l2 X] [--balance X] [--seed N]\n");
+		"                     [--epochs N] [--lr X] [--l2 X] [--balance X] [--average N]\n"
+		"                     [--seed N]\n");
 }
 
 int cmd_train(int argc, char **argv)
@@ -123,6 +124,8 @@ int cmd_train(int argc, char **argv)
 			o.l2 = atof(v);
 		else if (strcmp(argv[i], "--balance") == 0)
 			o.balance = atof(v);
+		else if (strcmp(argv[i], "--average") == 0)
+			o.average = atoi(v);
 		else if (strcmp(argv[i], "--seed") == 0)
 			o.seed = (unsigned)atoi(v);
 		else {
@@ -132,7 +135,8 @@ int cmd_train(int argc, char **argv)
 		i++;
 	}
 	if (!task_s || !dir || !outp || !(task = corpus_task(task_s)) || o.epochs < 1 ||
-	    o.epochs > 1000 || !(o.lr > 0) || o.l2 < 0 || o.balance < 0) {
+	    o.epochs > 1000 || !(o.lr > 0) || o.l2 < 0 || o.balance < 0 || o.average < 1 ||
+	    o.average > 100) {
 		usage();
 		return CLI_USAGE;
 	}

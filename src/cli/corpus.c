@@ -282,9 +282,13 @@ static int load_annomi(corpus *c, const char *dir, corpus_split split, char *err
 		if (who == KD_SPEAKER_HELPER && id >= 0 && (size_t)id < nsplit && in_split[id]) {
 			corpus_ex *x = ex_add(c, t, strlen(t), who, turns, nturn);
 			x->y[0] = index_of(r.f[ci[3]], mi_beh, 4);
-			x->y[1] = index_of(r.f[ci[4]], mi_q, 2);
-			x->y[2] = index_of(r.f[ci[5]], mi_r, 2);
-			x->y[3] = index_of(r.f[ci[6]], mi_in, 4);
+			/* a subtype counts where it is the main behaviour's */
+			if (x->y[0] == 0)
+				x->y[1] = index_of(r.f[ci[4]], mi_q, 2);
+			if (x->y[0] == 1)
+				x->y[2] = index_of(r.f[ci[5]], mi_r, 2);
+			if (x->y[0] == 2)
+				x->y[3] = index_of(r.f[ci[6]], mi_in, 4);
 		}
 		if (nturn == tcap) {
 			tcap = tcap ? tcap * 2 : 64;

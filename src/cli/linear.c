@@ -24,11 +24,12 @@
 
 void lin_opts_default(lin_opts *o)
 {
-	o->epochs = 8;
-	o->lr = 0.5;
+	o->epochs = 6;
+	o->lr = 0.03;
 	o->l2 = 1e-6;
-	o->balance = 0.5;
+	o->balance = 1;
 	o->seed = 1;
+	o->average = 5;
 	o->progress = isatty(2);
 }
 
@@ -69,17 +70,19 @@ static unsigned rnd(unsigned *s)
 	return (*s >> 8) & 0xffffffu;
 }
 
-int lin_train(lin_head *h, const lin_data *d, const int *y, const lin_opts *o, const char *what)
+/* One run of training from zero weights with the given seed. */
+static int train_once(lin_head *h, const lin_data *d, const int *y, const lin_opts *o,
+		      unsigned seed, const char *what)
 {
 	const uint32_t K = h->nclass;
 	float *g2 = NULL, *avg = NULL, gb2[8] = {0}, bias_avg[8] = {0};
 	size_t *order = NULL, n = 0, i, j, k, count[8] = {0};
 	double cw[8], s[8], p[8];
-	unsigned seed = o->seed;
 	uint32_t c;
 	int ep, rc = -1;
 
-	if (!(h->w = calloc(ROWS * K, sizeof(float))) || !(g2 = calloc(ROWS * K, sizeof(float))) ||
+	memset(h->w, 0, ROWS * K * sizeof(float));
+	if (!(g2 = calloc(ROWS * K, sizeof(float))) ||
 	    !(avg = calloc(ROWS * K, sizeof(float))) || !(order = malloc((d->n + 1) * sizeof(size_t))))
 		goto done;
 	memset(h->bias, 0, sizeof(h->bias));
@@ -124,7 +127,8 @@ int lin_train(lin_head *h, const lin_data *d, const int *y, const lin_opts *o, c
 			}
 		}
 		if (o->progress)
-			fprintf(stderr, "\rtrain %s: epoch %d/%d", what, ep + 1, o->epochs);
+			fprintf(stderr, "\rtrain %s: seed %u, epoch %d/%d ", what, seed, ep + 1,
+				o->epochs);
 		/* epoch-level averaging: accumulate the weights of each epoch
 		 * in the second half (cheap and as good for a few passes) */
 		if ((ep + 1) * 2 > o->epochs) {
@@ -150,6 +154,37 @@ done:
 	free(g2);
 	free(avg);
 	free(order);
+	return rc;
+}
+
+int lin_train(lin_head *h, const lin_data *d, const int *y, const lin_opts *o, const char *what)
+{
+	const size_t n = ROWS * h->nclass;
+	float *sum = NULL, bsum[8] = {0};
+	int r, runs = o->average > 0 ? o->average : 1, rc = -1;
+	size_t i;
+
+	if (!(h->w = calloc(n, sizeof(float))) || (runs > 1 && !(sum = calloc(n, sizeof(float)))))
+		goto done;
+	for (r = 0; r < runs; r++) {
+		if (train_once(h, d, y, o, o->seed + (unsigned)r * 7919u, what) != 0)
+			goto done;
+		if (runs == 1)
+			break;
+		for (i = 0; i < n; i++)
+			sum[i] += h->w[i];
+		for (i = 0; i < h->nclass; i++)
+			bsum[i] += h->bias[i];
+	}
+	if (runs > 1) {
+		for (i = 0; i < n; i++)
+			h->w[i] = sum[i] / (float)runs;
+		for (i = 0; i < h->nclass; i++)
+			h->bias[i] = bsum[i] / (float)runs;
+	}
+	rc = 0;
+done:
+	free(sum);
 	return rc;
 }
 

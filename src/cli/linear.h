@@ -19,11 +19,12 @@ typedef struct lin_data {
 } lin_data;
 
 typedef struct lin_opts {
-	int epochs;      /* passes over the data (default 8) */
-	double lr;       /* AdaGrad step (default 0.5) */
+	int epochs;      /* passes over the data (default 6) */
+	double lr;       /* AdaGrad step (default 0.03) */
 	double l2;       /* L2 penalty per update (default 1e-6) */
-	double balance;  /* class weight (n / (k n_c))^balance; 0 = none (default 0.5) */
+	double balance;  /* class weight (n / (k n_c))^balance; 0 = none (default 1) */
 	unsigned seed;   /* shuffling */
+	int average;     /* runs with different seeds whose weights are averaged (5) */
 	int progress;    /* print progress on stderr */
 } lin_opts;
 

@@ -60,8 +60,9 @@ static const command commands[] = {
 	 "file, one {\"text\", \"label\", \"speaker\", \"context\"} per line; the labels\n"
 	 "per task are in docs/models.md.  Prints dev macro-F1 per head when there is\n"
 	 "a dev split.\n"
-	 "  --epochs N   passes over the data (8)      --lr X       AdaGrad step (0.5)\n"
-	 "  --l2 X       L2 penalty (1e-6)            --balance X  class weighting (0.5)\n"},
+	 "  --epochs N   passes over the data (6)      --lr X       AdaGrad step (0.03)\n"
+	 "  --l2 X       L2 penalty (1e-6)            --balance X  class weighting (1)\n"
+	 "  --average N  runs averaged (5)            --seed N     first seed (1)\n"},
 	{"eval", cmd_eval, "measure the engine on the corpora's dev splits",
 	 "usage: kindred eval [--data DIR] [--task mi|empathy|strategy] [--rules]\n"
 	 "\n"

@@ -199,8 +199,8 @@ struct kd_engine {
 	cue_rule *cue_rules;
 	size_t n_cues;
 	kd_model model[MODEL_TASKS];
-	int8_t *w;      /* 2^KD_FEATURE_BITS rows of ncol weights, all models */
-	uint32_t ncol;
+	int8_t *w;      /* 2^KD_FEATURE_BITS rows of MODEL_COLS weights, all models */
+	uint32_t ncol;  /* columns in use */
 	char **strings; /* every string the rules point at, owned */
 	size_t nstrings, strcap;
 };
