@@ -37,12 +37,18 @@ static const command commands[] = {
 	 "from standard input (one line), so it does not appear in the process list.\n"},
 	{"analyze", cmd_analyze, "read how texts listen, and whether someone may be at risk",
 	 "usage: kindred analyze --jsonl < in.jsonl > out.jsonl\n"
+	 "       kindred analyze TRANSCRIPT\n"
 	 "\n"
 	 "Reads JSON Lines on standard input, each {\"id\", \"speaker\": \"helper\"|\"client\",\n"
 	 "\"text\", \"context\": [{\"speaker\", \"text\"}, ...]} (context: the preceding turns,\n"
 	 "oldest first, optional), and writes one line per input, in order, with the\n"
 	 "readings mi, empathy, strategy, risk, stigma and compassion, each with its\n"
-	 "evidence.  A malformed line yields {\"id\", \"error\"} and the stream goes on.\n"},
+	 "evidence.  A malformed line yields {\"id\", \"error\"} and the stream goes on.\n"
+	 "\n"
+	 "With a TRANSCRIPT file (T:/C: lines, or WebVTT with <v Speaker> tags), prints\n"
+	 "a report: each turn's readings, the helper's MI behaviour counts, reflection\n"
+	 "to question ratio, % open questions, % complex reflections, empathy and\n"
+	 "compassion means, and the client's turns flagged for risk.\n"},
 	{"lint", cmd_lint, "flag stigmatising language in notes, like a compiler",
 	 "usage: kindred lint [--json] FILE...\n"
 	 "\n"
