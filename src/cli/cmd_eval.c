@@ -10,7 +10,10 @@
  *              subtypes only, so a false "open" on a reflection costs
  *              precision;
  *   EPITOME    emotional reactions, interpretations, explorations (0/1/2);
- *   ESConv     strategy (eight labels).
+ *   ESConv     strategy (eight labels); and, as a proxy for the mi
+ *              reading on counselling text from another source, the mi
+ *              behaviour of ESConv's turns against their strategies
+ *              mapped to MI behaviour (eval_mi_transfer).
  *
  * --rules measures the rules-only engine instead.  The figures are
  * estimates on dev splits that also guided tuning; the held-out test
@@ -134,6 +137,38 @@ static int eval_strategy(kd_analyzer *a, const corpus *c, int prog)
 	return 0;
 }
 
+/* The mi model on counselling text from another source: ESConv's
+ * supporter turns, their strategies mapped to the MI behaviour they
+ * roughly are (Question -> question; Restatement, Reflection of feelings
+ * -> reflection; Suggestions, Information -> therapist_input; the rest ->
+ * other).  The mapping is loose (ESConv counts "Hi, how are you?" as a
+ * Question, MI coders would not always), so this is a proxy for the
+ * issue's out-of-domain target, not a measurement of it. */
+static int eval_mi_transfer(kd_analyzer *a, const corpus *c, int prog)
+{
+	static const int to_mi[8] = {0, 1, 1, 3, 3, 2, 2, 3};
+	metrics m;
+	size_t i;
+
+	metrics_init(&m, 4, 4);
+	for (i = 0; i < c->n; i++) {
+		const corpus_ex *x = &c->ex[i];
+		kd_result r;
+		int p = 3;
+		progress(prog, "ESConv as MI", i, c->n);
+		if (x->y[0] < 0)
+			continue;
+		if (analyse(a, x, &r) == 0 && r.mi.behaviour != KD_MI_NA)
+			p = r.mi.behaviour == KD_MI_QUESTION     ? 0
+			    : r.mi.behaviour == KD_MI_REFLECTION ? 1
+			    : r.mi.behaviour == KD_MI_INPUT      ? 2
+								 : 3;
+		metrics_add(&m, to_mi[x->y[0]], p);
+	}
+	metrics_print(stdout, &m, "MI behaviour on ESConv turns (proxy, see doc)", beh_names, 0.60);
+	return 0;
+}
+
 int cmd_eval(int argc, char **argv)
 {
 	const char *dir = "../shared/data", *only = NULL;
@@ -183,8 +218,10 @@ int cmd_eval(int argc, char **argv)
 			eval_mi(a, &c, prog);
 		else if (t == KD_TASK_EMPATHY)
 			eval_empathy(a, &c, prog);
-		else
+		else {
 			eval_strategy(a, &c, prog);
+			eval_mi_transfer(a, &c, prog);
+		}
 		corpus_free(&c);
 	}
 	rc = CLI_OK;

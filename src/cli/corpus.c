@@ -316,8 +316,8 @@ done:
 static int load_epitome(corpus *c, const char *dir, corpus_split split, char *err, size_t errlen)
 {
 	static const char *const files[] = {"emotional-reactions", "interpretations", "explorations"};
-	char path[4096], *data[3] = {NULL, NULL, NULL};
-	size_t first = c->n, i, j, m, len;
+	char path[4096], *data[3] = {NULL, NULL, NULL}, **ids = NULL;
+	size_t first = c->n, i, j, m, len, idcap = 0, nid = 0;
 	int rc = -1;
 
 	for (m = 0; m < 3; m++) {
@@ -350,17 +350,21 @@ static int load_epitome(corpus *c, const char *dir, corpus_split split, char *er
 			lv = (int)strtol(r.f[cl], NULL, 10);
 			if (lv < 0 || lv > 2)
 				continue;
-			/* join on the reply: the same reply id in an earlier file */
+			/* join on the reply id: the three files word some replies
+			 * differently (whitespace), so text is no key */
 			for (j = first; j < c->n && m > 0; j++)
-				if (c->ex[j].ctx[0].len == strlen(r.f[cs]) &&
-				    strcmp(c->ex[j].text, r.f[ct]) == 0 &&
-				    strcmp(c->ex[j].ctx[0].text, r.f[cs]) == 0 && c->ex[j].y[m] < 0) {
+				if (strcmp(ids[j - first], r.f[cr]) == 0 && c->ex[j].y[m] < 0) {
 					x = &c->ex[j];
 					break;
 				}
 			if (!x) {
 				kd_turn seeker = {KD_SPEAKER_CLIENT, r.f[cs], strlen(r.f[cs])};
 				x = ex_add(c, r.f[ct], strlen(r.f[ct]), KD_SPEAKER_HELPER, &seeker, 1);
+				if (nid == idcap) {
+					idcap = idcap ? idcap * 2 : 1024;
+					ids = kd_xrealloc(ids, idcap * sizeof(*ids));
+				}
+				ids[nid++] = kd_xstrdup(r.f[cr]);
 			}
 			x->y[m] = lv;
 		}
@@ -386,6 +390,9 @@ static int load_epitome(corpus *c, const char *dir, corpus_split split, char *er
 	c->n = j;
 	rc = 0;
 done:
+	for (i = 0; ids && i < nid; i++)
+		free(ids[i]);
+	free(ids);
 	for (m = 0; m < 3; m++)
 		free(data[m]);
 	return rc;
