@@ -46,6 +46,17 @@ static int analyse(kd_analyzer *a, const corpus_ex *x, kd_result *r)
 	return kd_analyze(a, &in, r);
 }
 
+/* The metrics index of a behaviour: beh_names order, "other" for none. */
+static int beh_index(kd_mi_behaviour b)
+{
+	switch (b) {
+	case KD_MI_QUESTION: return 0;
+	case KD_MI_REFLECTION: return 1;
+	case KD_MI_INPUT: return 2;
+	default: return 3;
+	}
+}
+
 static void progress(int on, const char *what, size_t i, size_t n)
 {
 	if (on && (i % 200 == 0 || i + 1 == n))
@@ -68,10 +79,7 @@ static int eval_mi(kd_analyzer *a, const corpus *c, int prog)
 		if (x->y[0] < 0)
 			continue;
 		if (analyse(a, x, &r) == 0) {
-			pb = r.mi.behaviour == KD_MI_QUESTION     ? 0
-			     : r.mi.behaviour == KD_MI_REFLECTION ? 1
-			     : r.mi.behaviour == KD_MI_INPUT      ? 2
-								  : 3;
+			pb = beh_index(r.mi.behaviour);
 			if (r.mi.question == KD_MI_OPEN || r.mi.question == KD_MI_CLOSED)
 				po = r.mi.question == KD_MI_OPEN ? 0 : 1;
 			if (r.mi.reflection == KD_MI_SIMPLE || r.mi.reflection == KD_MI_COMPLEX)
@@ -158,11 +166,8 @@ static int eval_mi_transfer(kd_analyzer *a, const corpus *c, int prog)
 		progress(prog, "ESConv as MI", i, c->n);
 		if (x->y[0] < 0)
 			continue;
-		if (analyse(a, x, &r) == 0 && r.mi.behaviour != KD_MI_NA)
-			p = r.mi.behaviour == KD_MI_QUESTION     ? 0
-			    : r.mi.behaviour == KD_MI_REFLECTION ? 1
-			    : r.mi.behaviour == KD_MI_INPUT      ? 2
-								 : 3;
+		if (analyse(a, x, &r) == 0)
+			p = beh_index(r.mi.behaviour);
 		metrics_add(&m, to_mi[x->y[0]], p);
 	}
 	metrics_print(stdout, &m, "MI behaviour on ESConv turns (proxy, see doc)", beh_names, 0.60);
