@@ -217,8 +217,8 @@ static int load_annomi(corpus *c, const char *dir, corpus_split split, char *err
 	size_t len, nturn = 0, tcap = 0, i;
 	csv_row hdr, r;
 	kd_turn *turns = NULL;
-	char want[2][8] = {"train", "valid"}, *intr = NULL, cur[32] = "";
-	int rc = -1, ci[9];
+	char want[2][8] = {"train", "valid"}, cur[32] = "";
+	int rc = -1, ci[7];
 	unsigned char *in_split = NULL;
 	size_t nsplit = 0;
 
@@ -256,9 +256,8 @@ static int load_annomi(corpus *c, const char *dir, corpus_split split, char *err
 	{
 		static const char *const names[] = {
 			"transcript_id", "interlocutor", "utterance_text", "main_therapist_behaviour",
-			"question_subtype", "reflection_subtype", "therapist_input_subtype",
-			"utterance_id", "annotator_id"};
-		for (i = 0; i < 9; i++)
+			"question_subtype", "reflection_subtype", "therapist_input_subtype"};
+		for (i = 0; i < 7; i++)
 			if ((ci[i] = col(&hdr, names[i])) < 0) {
 				snprintf(err, errlen, "%s: no column %s", path, names[i]);
 				goto done;
@@ -305,7 +304,6 @@ done:
 		free((char *)turns[i].text);
 	free(turns);
 	free(in_split);
-	free(intr);
 	free(sp);
 	free(full);
 	return rc;
