@@ -7,7 +7,7 @@
  *
  * Two objects, split by how they are shared:
  *
- *   kd_engine    built once from data (lexicons now, model files later),
+ *   kd_engine    built once from data (lexicons and model files),
  *                read-only afterwards, so one engine may be shared by any
  *                number of threads without locks.
  *   kd_analyzer  per-thread scratch (normalised text, token arrays, match
@@ -62,8 +62,8 @@ const char *kd_engine_strerror(int err);
  *   "models/empathy.bin"   below); a reading with a model uses it, one
  *   "models/strategy.bin"  without falls back to the rules
  * A reading whose data is absent is simply not computed (see
- * kd_result.readings).  Unknown names are ignored, so later model files
- * ("models/mi.bin", ...) can be passed to older engines. */
+ * kd_result.readings).  Unknown names are ignored, so data an engine
+ * does not know can be passed to it. */
 typedef struct kd_blob {
 	const char *name;
 	const void *data;
