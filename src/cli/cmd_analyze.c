@@ -109,6 +109,7 @@ int cmd_analyze(int argc, char **argv)
 		goto done;
 	}
 	jsonl_init(&j, a);
+	j.progress = isatty(2) && !isatty(0); /* not while someone types */
 	if (jsonl_run(&j, fd_read, &in, fd_write, &out) != 0) {
 		fprintf(stderr, "kindred analyze: %s\n", strerror(errno));
 		rc = CLI_FAIL;
