@@ -25,7 +25,7 @@ EMBEDDED = $(sort $(shell find templates static data src/store/migrations -type 
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run check asan unit deps test-deps format fuzz bench clean
+.PHONY: all run check asan unit deps test-deps format fuzz bench bench-engine eval clean
 all: $(BUILD)/kindred
 
 $(BUILD)/kindred: $(CLI_OBJ) $(BUILD)/libkindred.a
@@ -85,6 +85,20 @@ fuzz:
 
 bench: deps all
 	@sh bench/run.sh $(BUILD)
+
+# The engine on the corpora's dev splits (outside the repository).
+EVAL_DATA ?= ../shared/data
+eval: all
+	@$(BUILD)/kindred eval --data $(EVAL_DATA)
+
+# analyze --jsonl throughput next to a jansson round trip of the same
+# lines, measured in the same run.
+$(BUILD)/bench/jsonl_roundtrip: bench/jsonl_roundtrip.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(shell pkg-config --libs jansson)
+
+bench-engine: all $(BUILD)/bench/jsonl_roundtrip
+	@sh bench/engine.sh $(BUILD)
 
 clean:
 	rm -rf build build-asan build-fuzz

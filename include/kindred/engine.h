@@ -7,7 +7,7 @@
  *
  * Two objects, split by how they are shared:
  *
- *   kd_engine    built once from data (lexicons now, model files later),
+ *   kd_engine    built once from data (lexicons and model files),
  *                read-only afterwards, so one engine may be shared by any
  *                number of threads without locks.
  *   kd_analyzer  per-thread scratch (normalised text, token arrays, match
@@ -28,6 +28,7 @@
 #define KINDRED_ENGINE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -57,9 +58,12 @@ const char *kd_engine_strerror(int err);
  *   "lexicons/risk.tsv"    risk cues, idiom blocks, history markers
  *   "lexicons/stigma.tsv"  stigmatising terms, alternatives, reasons
  *   "lexicons/cues.tsv"    rule cues for mi, empathy, strategy, compassion
+ *   "models/mi.bin"        learned models (format in docs/models.md and
+ *   "models/empathy.bin"   below); a reading with a model uses it, one
+ *   "models/strategy.bin"  without falls back to the rules
  * A reading whose data is absent is simply not computed (see
- * kd_result.readings).  Unknown names are ignored, so later model files
- * ("models/mi.bin", ...) can be passed to older engines. */
+ * kd_result.readings).  Unknown names are ignored, so data an engine
+ * does not know can be passed to it. */
 typedef struct kd_blob {
 	const char *name;
 	const void *data;
@@ -217,7 +221,7 @@ typedef struct kd_compassion {
 typedef enum kd_source {
 	KD_SOURCE_NONE = 0, /* not computed */
 	KD_SOURCE_RULES,    /* lexicon rules only */
-	KD_SOURCE_MODEL     /* a learned model (later slice) */
+	KD_SOURCE_MODEL     /* a learned model (data/models) */
 } kd_source;
 
 typedef struct kd_result {
@@ -241,6 +245,38 @@ typedef struct kd_result {
  * or NUL in the text or a context turn), KD_ENGINE_ETOOBIG, KD_ENGINE_EINVAL
  * or KD_ENGINE_ENOMEM; on error *out is zeroed. */
 int kd_analyze(kd_analyzer *a, const kd_input *in, kd_result *out);
+
+/* ---- learned models ---------------------------------------------------
+ *
+ * A model file is little-endian binary:
+ *   "KDM1"  u32 feature_version  u32 bits  u32 task  u32 n_heads
+ *   per head: u32 n_classes, f32 scale, f32 bias[n_classes]
+ *   per head: i8 weight[2^bits][n_classes]   (weight * scale is the value)
+ * and nothing after.  task is a KD_TASK_...; the heads and their classes
+ * are fixed per task (kd_task_heads()).  A score for class c of a head is
+ * bias[c] + scale * sum(weight[f][c] for f in features) / sqrt(#features);
+ * the highest score wins.  Files with another feature_version or bits are
+ * rejected with KD_ENGINE_EDATA, as are short, long or inconsistent ones. */
+
+#define KD_MODEL_MAGIC "KDM1"
+#define KD_FEATURE_VERSION 2u
+#define KD_FEATURE_BITS 17u
+
+typedef enum kd_task {
+	KD_TASK_MI = 1,       /* heads: behaviour(4) question(2) reflection(2) input(4) */
+	KD_TASK_EMPATHY = 2,  /* heads: emotional_reactions(3) interpretations(3) explorations(3) */
+	KD_TASK_STRATEGY = 3  /* heads: strategy(8), in kd_strategy order */
+} kd_task;
+
+/* The number of heads of task (0 for an unknown task); for head h,
+ * *n_classes receives its class count when h is in range. */
+size_t kd_task_heads(kd_task task, size_t h, size_t *n_classes);
+
+/* The hashed feature indices (each < 2^KD_FEATURE_BITS, repeats allowed)
+ * that the learned models read for in: the text layer and cue scan run as
+ * in kd_analyze().  For `kindred train`; the array belongs to a and lives
+ * until its next call.  Returns 0 or a kd_analyze() error. */
+int kd_features(kd_analyzer *a, const kd_input *in, const uint32_t **idx, size_t *n);
 
 /* ---- names (static strings, as in the CLI's JSON) ----------------------- */
 

@@ -46,6 +46,9 @@ void care_fini(care *c);
 /* Builds the engine from the data embedded in the binary; on
  * KD_ENGINE_EDATA err says which file and line.  *out is the caller's. */
 int care_engine_new(kd_engine **out, char *err, size_t errlen);
+/* The same from the lexicons alone, without the learned models: the
+ * rules-only engine (`kindred train`, `kindred eval --rules`). */
+int care_engine_rules_new(kd_engine **out, char *err, size_t errlen);
 
 /* Runs the engine over a client's text on this thread's analyzer; the
  * result's arrays stay valid until the next call on this thread. */

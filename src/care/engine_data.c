@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int care_engine_new(kd_engine **out, char *err, size_t errlen)
+/* The engine from every embedded file whose path starts with prefix. */
+static int engine_from(const char *prefix, kd_engine **out, char *err, size_t errlen)
 {
 	const embed_file *all;
 	kd_blob *blobs;
@@ -24,7 +25,7 @@ int care_engine_new(kd_engine **out, char *err, size_t errlen)
 	if (!blobs)
 		return KD_ENGINE_ENOMEM;
 	for (i = 0; i < n; i++) {
-		if (strncmp(all[i].path, "data/", 5) != 0)
+		if (strncmp(all[i].path, prefix, strlen(prefix)) != 0)
 			continue;
 		blobs[nb].name = all[i].path + 5;
 		blobs[nb].data = all[i].data;
@@ -38,4 +39,14 @@ int care_engine_new(kd_engine **out, char *err, size_t errlen)
 	rc = kd_engine_new(&d, out);
 	free(blobs);
 	return rc;
+}
+
+int care_engine_new(kd_engine **out, char *err, size_t errlen)
+{
+	return engine_from("data/", out, err, errlen);
+}
+
+int care_engine_rules_new(kd_engine **out, char *err, size_t errlen)
+{
+	return engine_from("data/lexicons/", out, err, errlen);
 }

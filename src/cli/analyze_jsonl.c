@@ -13,6 +13,7 @@
 #include "cli/analyze_jsonl.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -297,6 +298,7 @@ int jsonl_run(jsonl *j, jsonl_read_fn rd, void *rctx, jsonl_write_fn wr, void *w
 {
 	char *chunk = NULL;
 	size_t pos = 0, have = 0, max = j->max_line ? j->max_line : JSONL_MAX_LINE, end, seg;
+	size_t shown = 0;
 	const char *nl;
 	ssize_t got;
 	int skipping = 0, rc = 0;
@@ -309,6 +311,10 @@ int jsonl_run(jsonl *j, jsonl_read_fn rd, void *rctx, jsonl_write_fn wr, void *w
 	buf_reset(&j->line);
 	for (;;) {
 		if (pos == have) {
+			if (j->progress && j->lines >= shown + 10000) {
+				shown = j->lines;
+				fprintf(stderr, "\ranalyze: %zu lines", shown);
+			}
 			if (flush(j, wr, wctx) != 0 || (got = rd(rctx, chunk, CHUNK)) < 0) {
 				rc = -1;
 				goto done;
@@ -333,6 +339,7 @@ int jsonl_run(jsonl *j, jsonl_read_fn rd, void *rctx, jsonl_write_fn wr, void *w
 		pos = end;
 		if (nl) {
 			pos++;
+			j->lines++;
 			if (!skipping)
 				finish_line(j);
 			skipping = 0;
@@ -348,6 +355,8 @@ int jsonl_run(jsonl *j, jsonl_read_fn rd, void *rctx, jsonl_write_fn wr, void *w
 	if (flush(j, wr, wctx) != 0)
 		rc = -1;
 done:
+	if (shown)
+		fprintf(stderr, "\ranalyze: %zu lines\n", j->lines);
 	free(chunk);
 	return rc;
 }

@@ -30,6 +30,8 @@ typedef struct jsonl {
 	size_t tcap;
 	buf line;          /* the line being read */
 	buf out;           /* output not yet written */
+	int progress;      /* count lines on stderr as input streams in */
+	size_t lines;      /* input lines seen */
 } jsonl;
 
 /* Prepares j around analyzer a (borrowed).  Release with jsonl_free(). */

@@ -23,5 +23,7 @@ int cmd_score(int argc, char **argv);
 /* Hidden: the route table as JSON, for tests. */
 int cmd_routes(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif

@@ -6,6 +6,7 @@
  */
 #include "cli/cli_engine.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,14 +15,54 @@
 
 #include <utf8proc.h>
 
-int cli_engine_new(kd_engine **out)
+static int built(int rc, const char *err)
 {
-	char err[512] = "";
-	int rc = care_engine_new(out, err, sizeof(err));
-
 	if (rc != 0)
 		fprintf(stderr, "kindred: cannot build the engine: %s%s%s\n",
 			kd_engine_strerror(rc), *err ? ": " : "", err);
+	return rc;
+}
+
+int cli_engine_new(kd_engine **out)
+{
+	char err[512] = "";
+
+	return built(care_engine_new(out, err, sizeof(err)), err);
+}
+
+int cli_engine_rules_new(kd_engine **out)
+{
+	char err[512] = "";
+
+	return built(care_engine_rules_new(out, err, sizeof(err)), err);
+}
+
+int cli_read_file(const char *path, char **data, size_t *len)
+{
+	FILE *f = NULL;
+	buf b;
+	char chunk[65536];
+	size_t n;
+	int rc = -1;
+
+	buf_init(&b);
+	if (!(f = fopen(path, "rb")))
+		goto done;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		buf_append(&b, chunk, n);
+		if (b.len > KD_ENGINE_MAX_TEXT) {
+			errno = EFBIG;
+			goto done;
+		}
+	}
+	if (ferror(f))
+		goto done;
+	*data = buf_steal(&b, len);
+	rc = 0;
+done:
+	if (f)
+		fclose(f);
+	buf_free(&b);
 	return rc;
 }
 

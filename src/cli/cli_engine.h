@@ -17,6 +17,15 @@
  * is the caller's, released with kd_engine_free(). */
 int cli_engine_new(kd_engine **out);
 
+/* The same without the learned models (data/models/): the rules-only
+ * engine, for `kindred train` (whose features must not depend on older
+ * models) and `kindred eval --rules`. */
+int cli_engine_rules_new(kd_engine **out);
+
+/* Reads path whole into *data (the caller's, free(); NUL-terminated),
+ * refusing files over KD_ENGINE_MAX_TEXT.  Returns 0 or -1 (errno). */
+int cli_read_file(const char *path, char **data, size_t *len);
+
 /* Appends s[0..len) as a JSON string literal (quotes included), escaping
  * control characters and writing U+FFFD for bytes that are not UTF-8. */
 void cli_json_str(buf *b, const char *s, size_t len);

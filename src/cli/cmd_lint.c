@@ -23,34 +23,6 @@ static void usage(void)
 	fprintf(stderr, "usage: kindred lint [--json] FILE...\n");
 }
 
-/* Reads path whole into *data (the caller's, free()); 0 or -1. */
-static int read_file(const char *path, char **data, size_t *len)
-{
-	FILE *f = NULL;
-	buf b;
-	char chunk[65536];
-	size_t n;
-	int rc = -1;
-
-	buf_init(&b);
-	if (!(f = fopen(path, "rb")))
-		goto done;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		buf_append(&b, chunk, n);
-		if (b.len > KD_ENGINE_MAX_TEXT)
-			goto done;
-	}
-	if (ferror(f))
-		goto done;
-	*data = buf_steal(&b, len);
-	rc = 0;
-done:
-	if (f)
-		fclose(f);
-	buf_free(&b);
-	return rc;
-}
-
 /* 1-based line and code-point column of byte off in s. */
 static void line_col(const char *s, size_t off, size_t *line, size_t *col)
 {
@@ -76,7 +48,7 @@ static int lint_file(kd_analyzer *a, const char *path, int json, buf *out, size_
 	kd_result r;
 	int rc;
 
-	if (read_file(path, &text, &len) != 0) {
+	if (cli_read_file(path, &text, &len) != 0) {
 		fprintf(stderr, "kindred lint: cannot read %s (missing, unreadable or over %u bytes)\n",
 			path, KD_ENGINE_MAX_TEXT);
 		return -1;

@@ -37,18 +37,46 @@ static const command commands[] = {
 	 "from standard input (one line), so it does not appear in the process list.\n"},
 	{"analyze", cmd_analyze, "read how texts listen, and whether someone may be at risk",
 	 "usage: kindred analyze --jsonl < in.jsonl > out.jsonl\n"
+	 "       kindred analyze TRANSCRIPT\n"
 	 "\n"
 	 "Reads JSON Lines on standard input, each {\"id\", \"speaker\": \"helper\"|\"client\",\n"
 	 "\"text\", \"context\": [{\"speaker\", \"text\"}, ...]} (context: the preceding turns,\n"
 	 "oldest first, optional), and writes one line per input, in order, with the\n"
 	 "readings mi, empathy, strategy, risk, stigma and compassion, each with its\n"
-	 "evidence.  A malformed line yields {\"id\", \"error\"} and the stream goes on.\n"},
+	 "evidence.  A malformed line yields {\"id\", \"error\"} and the stream goes on.\n"
+	 "\n"
+	 "With a TRANSCRIPT file (T:/C: lines, or WebVTT with <v Speaker> tags), prints\n"
+	 "a report: each turn's readings, the helper's MI behaviour counts, reflection\n"
+	 "to question ratio, % open questions, % complex reflections, empathy and\n"
+	 "compassion means, and the client's turns flagged for risk.\n"},
 	{"lint", cmd_lint, "flag stigmatising language in notes, like a compiler",
 	 "usage: kindred lint [--json] FILE...\n"
 	 "\n"
 	 "Prints FILE:LINE:COL: message for each stigmatising term, with a person-first\n"
 	 "or neutral alternative and the reason.  Exit 0 when clean, 1 when something\n"
 	 "was found, 2 on a usage error.\n"},
+	{"train", cmd_train, "train a learned model of the engine on a labelled corpus",
+	 "usage: kindred train --task mi|empathy|strategy --data DIR --out FILE\n"
+	 "                     [--epochs N] [--lr X] [--l2 X] [--balance X] [--seed N]\n"
+	 "\n"
+	 "Trains the task's linear model on the train split of DIR and writes it to\n"
+	 "FILE (copy it to data/models/TASK.bin and rebuild to embed it).  DIR is\n"
+	 "../shared/data (or its annomi/, epitome/, esconv/ folder), or your own\n"
+	 "corpus: DIR/train.jsonl (and DIR/dev.jsonl, to be measured on) or a .jsonl\n"
+	 "file, one {\"text\", \"label\", \"speaker\", \"context\"} per line; the labels\n"
+	 "per task are in docs/models.md.  Prints dev macro-F1 per head when there is\n"
+	 "a dev split.\n"
+	 "  --epochs N   passes over the data (6)      --lr X       AdaGrad step (0.03)\n"
+	 "  --l2 X       L2 penalty (1e-6)            --balance X  class weighting (1)\n"
+	 "  --average N  runs averaged (5)            --seed N     first seed (1)\n"},
+	{"eval", cmd_eval, "measure the engine on the corpora's dev splits",
+	 "usage: kindred eval [--data DIR] [--task mi|empathy|strategy] [--rules]\n"
+	 "\n"
+	 "Runs the engine over the dev splits in DIR (default ../shared/data) and\n"
+	 "prints per-label precision, recall and F1 and macro-F1 per task (AnnoMI\n"
+	 "behaviour, open/closed, simple/complex; EPITOME ER, IP, EX; ESConv\n"
+	 "strategy).  --rules measures the engine without its learned models.\n"
+	 "Exits 1 when DIR is missing.\n"},
 	{"backup", cmd_backup, "copy the database consistently while kindred runs",
 	 "usage: kindred backup FILE [--data-dir DIR] [--database LOCATION]\n"
 	 "\n"

@@ -9,8 +9,8 @@
  * only at the start of a sentence or after a comma ("so you feel ...").
  * A negated cue does not count ("I don't understand").
  *
- * This is the rules-only first cut (docs/models.md); learned linear
- * models will add their scores to the same labels.
+ * The rule readings are built from these scores, and the learned models
+ * read them as features (features.c, docs/models.md).
  *
  * Workload: one lexicon scan per utterance; per-label sums and maxima go
  * into fixed arrays in the analyzer.

@@ -1,6 +1,7 @@
 /*
- * engine/empathy.c: EPITOME's three empathy mechanisms for a reply, rules
- * only in this slice (docs/models.md).  Each is 0 (none), 1 (weak) or 2
+ * engine/empathy.c: EPITOME's three empathy mechanisms for a reply by
+ * rules, used when no model (models/empathy.bin) is given and as features
+ * of the model (docs/models.md).  Each is 0 (none), 1 (weak) or 2
  * (strong):
  *   emotional reactions  the strongest cue ("sorry to hear" 1, "my heart
  *                        goes out to you" 2);

@@ -123,7 +123,10 @@ int kd_engine_new(const kd_engine_data *data, kd_engine **out)
 	kd_engine *e = NULL;
 	struct sb_stemmer *st = NULL;
 	kd_text scratch;
+	static const char *const model_names[] = {"models/mi.bin", "models/empathy.bin",
+						   "models/strategy.bin"};
 	const kd_blob *b;
+	size_t i;
 	int rc = 0;
 
 	memset(&scratch, 0, sizeof(scratch));
@@ -145,6 +148,9 @@ int kd_engine_new(const kd_engine_data *data, kd_engine **out)
 		goto fail;
 	if ((b = blob_find(data, "lexicons/cues.tsv")) && (rc = cues_load(e, data, b, &scratch, st)) != 0)
 		goto fail;
+	for (i = 0; i < sizeof(model_names) / sizeof(model_names[0]); i++)
+		if ((b = blob_find(data, model_names[i])) && (rc = model_load(e, data, b)) != 0)
+			goto fail;
 	*out = e;
 	e = NULL;
 	goto done;
@@ -171,6 +177,7 @@ void kd_engine_free(kd_engine *e)
 	free(e->risk_rules);
 	free(e->stigma_rules);
 	free(e->cue_rules);
+	free(e->w);
 	for (i = 0; i < e->nstrings; i++)
 		free(e->strings[i]);
 	free(e->strings);
@@ -208,10 +215,12 @@ void kd_analyzer_free(kd_analyzer *a)
 		sb_stemmer_delete(a->stemmer);
 	text_free(&a->text);
 	text_free(&a->ctx);
+	text_free(&a->prev);
 	free(a->lm.m);
 	free(a->ev);
 	free(a->hits);
 	free(a->cue_ev);
+	free(a->feat);
 	free(a);
 }
 
@@ -227,45 +236,108 @@ static const kd_turn *other_turn(const kd_input *in)
 	return NULL;
 }
 
+/* Checks in and runs the text layer over the utterance and the other
+ * speaker's latest turn (when ctx_too); shared by kd_analyze and
+ * kd_features. */
+static int prepare(kd_analyzer *a, const kd_input *in, int ctx_too)
+{
+	const kd_engine *e = a->e;
+	const kd_turn *ct;
+	size_t i;
+	int rc;
+
+	if ((!in->text && in->len) || (!in->context && in->n_context))
+		return KD_ENGINE_EINVAL;
+	for (i = 0; i < in->n_context; i++) {
+		if (!in->context[i].text && in->context[i].len)
+			return KD_ENGINE_EINVAL;
+		if (in->context[i].len > KD_ENGINE_MAX_TEXT)
+			return KD_ENGINE_ETOOBIG;
+		if (!text_valid(in->context[i].text, in->context[i].len))
+			return KD_ENGINE_EUTF8;
+	}
+	if ((rc = text_analyse(&a->text, in->text ? in->text : "", in->len, a->stemmer, &e->wc)) != 0)
+		return rc;
+	if ((rc = text_mark(&a->text, e, in->speaker == KD_SPEAKER_HELPER)) != 0)
+		return rc;
+	a->ctx.ntok = a->ctx.nsent = 0;
+	if (ctx_too && (ct = other_turn(in)) != NULL)
+		rc = text_analyse(&a->ctx, ct->text ? ct->text : "", ct->len, a->stemmer, &e->wc);
+	return rc;
+}
+
+int kd_features(kd_analyzer *a, const kd_input *in, const uint32_t **idx, size_t *n)
+{
+	int rc;
+
+	if (idx)
+		*idx = NULL;
+	if (n)
+		*n = 0;
+	if (!a || !in || !idx || !n)
+		return KD_ENGINE_EINVAL;
+	if ((rc = prepare(a, in, 1)) != 0 || (rc = cues_read(a)) != 0 ||
+	    (rc = features_extract(a, in)) != 0)
+		return rc;
+	*idx = a->feat;
+	*n = a->nfeat;
+	return 0;
+}
+
+/* Replaces rule answers with a model's where the engine has one. */
+static void model_readings(kd_analyzer *a, const kd_input *in, unsigned want, kd_result *out)
+{
+	static const kd_mi_behaviour beh[] = {KD_MI_QUESTION, KD_MI_REFLECTION, KD_MI_INPUT,
+					      KD_MI_OTHER};
+	static const kd_mi_sub q[] = {KD_MI_OPEN, KD_MI_CLOSED};
+	static const kd_mi_sub r[] = {KD_MI_SIMPLE, KD_MI_COMPLEX};
+	static const kd_mi_sub inp[] = {KD_MI_INFORMATION, KD_MI_ADVICE, KD_MI_NEGOTIATION,
+					KD_MI_OPTIONS};
+	const kd_engine *e = a->e;
+
+	model_score(a);
+	if ((want & KD_READ_MI) && e->model[KD_TASK_MI].present) {
+		memset(&out->mi, 0, sizeof(out->mi));
+		if (in->speaker == KD_SPEAKER_HELPER) {
+			out->mi.behaviour = beh[model_argmax(a, KD_TASK_MI, 0)];
+			if (out->mi.behaviour == KD_MI_QUESTION)
+				out->mi.question = q[model_argmax(a, KD_TASK_MI, 1)];
+			else if (out->mi.behaviour == KD_MI_REFLECTION)
+				out->mi.reflection = r[model_argmax(a, KD_TASK_MI, 2)];
+			else if (out->mi.behaviour == KD_MI_INPUT)
+				out->mi.input = inp[model_argmax(a, KD_TASK_MI, 3)];
+		}
+		out->source[0] = KD_SOURCE_MODEL;
+	}
+	if ((want & KD_READ_EMPATHY) && e->model[KD_TASK_EMPATHY].present) {
+		out->empathy.emotional_reactions = model_argmax(a, KD_TASK_EMPATHY, 0);
+		out->empathy.interpretations = model_argmax(a, KD_TASK_EMPATHY, 1);
+		out->empathy.explorations = model_argmax(a, KD_TASK_EMPATHY, 2);
+		out->source[1] = KD_SOURCE_MODEL;
+	}
+	if ((want & KD_READ_STRATEGY) && e->model[KD_TASK_STRATEGY].present) {
+		out->strategy = (kd_strategy)model_argmax(a, KD_TASK_STRATEGY, 0);
+		out->source[2] = KD_SOURCE_MODEL;
+	}
+}
+
 int kd_analyze(kd_analyzer *a, const kd_input *in, kd_result *out)
 {
 	const kd_engine *e;
-	const kd_turn *ct;
 	unsigned want, rules = KD_READ_MI | KD_READ_EMPATHY | KD_READ_STRATEGY | KD_READ_COMPASSION;
 	size_t i;
 	int rc = 0;
 
 	if (out)
 		memset(out, 0, sizeof(*out));
-	if (!a || !in || !out || (!in->text && in->len) || (!in->context && in->n_context)) {
+	if (!a || !in || !out) {
 		rc = KD_ENGINE_EINVAL;
 		goto fail;
 	}
 	e = a->e;
 	want = in->readings ? in->readings & KD_READ_ALL : KD_READ_ALL;
-	for (i = 0; i < in->n_context; i++) {
-		if (!in->context[i].text && in->context[i].len) {
-			rc = KD_ENGINE_EINVAL;
-			goto fail;
-		}
-		if (in->context[i].len > KD_ENGINE_MAX_TEXT) {
-			rc = KD_ENGINE_ETOOBIG;
-			goto fail;
-		}
-		if (!text_valid(in->context[i].text, in->context[i].len)) {
-			rc = KD_ENGINE_EUTF8;
-			goto fail;
-		}
-	}
-	if ((rc = text_analyse(&a->text, in->text ? in->text : "", in->len, a->stemmer, &e->wc)) != 0)
+	if ((rc = prepare(a, in, (want & rules) && (e->n_cues || model_any(e)))) != 0)
 		goto fail;
-	if ((rc = text_mark(&a->text, e, in->speaker == KD_SPEAKER_HELPER)) != 0)
-		goto fail;
-	a->ctx.ntok = a->ctx.nsent = 0;
-	if ((want & rules) && e->n_cues && (ct = other_turn(in)) != NULL) {
-		if ((rc = text_analyse(&a->ctx, ct->text ? ct->text : "", ct->len, a->stemmer, &e->wc)) != 0)
-			goto fail;
-	}
 	if ((want & KD_READ_RISK) && e->n_risk) {
 		if ((rc = risk_read(a, in->speaker, &out->risk)) != 0)
 			goto fail;
@@ -278,7 +350,7 @@ int kd_analyze(kd_analyzer *a, const kd_input *in, kd_result *out)
 		out->readings |= KD_READ_STIGMA;
 		out->source[4] = KD_SOURCE_RULES;
 	}
-	if ((want & rules) && e->n_cues) {
+	if ((want & rules) && (e->n_cues || model_any(e))) {
 		if ((rc = cues_read(a)) != 0)
 			goto fail;
 		out->cues = a->cue_ev;
@@ -287,11 +359,18 @@ int kd_analyze(kd_analyzer *a, const kd_input *in, kd_result *out)
 		mi_read(a, in, &out->mi);
 		empathy_read(a, &out->empathy);
 		out->strategy = strategy_read(a);
-		compassion_read(a, out, &out->compassion);
-		out->readings |= want & rules;
 		for (i = 0; i < 6; i++)
 			if ((want & rules) & (1u << i))
-				out->source[i] = KD_SOURCE_RULES;
+				out->source[i] = e->n_cues ? KD_SOURCE_RULES : KD_SOURCE_NONE;
+		if (model_any(e)) {
+			if ((rc = features_extract(a, in)) != 0)
+				goto fail;
+			model_readings(a, in, want, out);
+		}
+		compassion_read(a, out, &out->compassion);
+		for (i = 0; i < 6; i++)
+			if (out->source[i] != KD_SOURCE_NONE)
+				out->readings |= 1u << i;
 		if (!(want & KD_READ_MI))
 			memset(&out->mi, 0, sizeof(out->mi));
 		if (!(want & KD_READ_EMPATHY))

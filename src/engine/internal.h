@@ -167,6 +167,24 @@ typedef struct cue_rule {
 	const char *name;
 } cue_rule;
 
+/* One head of a learned model: its classes' columns in the engine's
+ * shared weight table (see model.c). */
+typedef struct model_head {
+	uint32_t nclass;
+	uint32_t col; /* first column in kd_engine.w rows */
+	float scale;
+	float bias[8];
+} model_head;
+
+typedef struct kd_model {
+	int present;
+	uint32_t nheads;
+	model_head head[4];
+} kd_model;
+
+#define MODEL_TASKS 4   /* indexed by kd_task; 0 unused */
+#define MODEL_COLS 32   /* columns of the shared table, at most */
+
 struct kd_engine {
 	kd_wclass wc;
 	kd_lex negbreak;
@@ -180,6 +198,9 @@ struct kd_engine {
 	kd_lex cues;
 	cue_rule *cue_rules;
 	size_t n_cues;
+	kd_model model[MODEL_TASKS];
+	int8_t *w;      /* 2^KD_FEATURE_BITS rows of MODEL_COLS weights, all models */
+	uint32_t ncol;  /* columns in use */
 	char **strings; /* every string the rules point at, owned */
 	size_t nstrings, strcap;
 };
@@ -218,6 +239,7 @@ struct kd_analyzer {
 	struct sb_stemmer *stemmer;
 	kd_text text;  /* the utterance */
 	kd_text ctx;   /* the preceding turn of the other speaker */
+	kd_text prev;  /* the speaker's own previous turn (models only) */
 	lex_matches lm;
 	kd_evidence *ev; /* risk evidence */
 	size_t nev, evcap;
@@ -225,6 +247,9 @@ struct kd_analyzer {
 	size_t nhits, hitcap;
 	kd_evidence *cue_ev;
 	size_t ncue_ev, cue_evcap;
+	uint32_t *feat; /* hashed features of the utterance (features.c) */
+	size_t nfeat, featcap;
+	float col[MODEL_COLS]; /* scores of every model column */
 	double cue_score[CUE_NLABELS];
 	double cue_max[CUE_NLABELS];
 };
@@ -312,5 +337,22 @@ void mi_read(kd_analyzer *a, const kd_input *in, kd_mi *out);
 void empathy_read(kd_analyzer *a, kd_empathy *out);
 kd_strategy strategy_read(kd_analyzer *a);
 void compassion_read(kd_analyzer *a, const kd_result *r, kd_compassion *out);
+
+/* ---- features.c, model.c ---- */
+
+/* Fills a->feat from the analysed utterance (a->text), the other
+ * speaker's latest turn (a->ctx, possibly empty), the speaker's own
+ * previous turn (analysed here into a->prev) and the cue scores that
+ * cues_read left.  Returns 0 or KD_ENGINE_ENOMEM. */
+int features_extract(kd_analyzer *a, const kd_input *in);
+/* Parses one model file into e (copying its weights into e->w).  Returns
+ * 0, KD_ENGINE_EDATA (message via d) or KD_ENGINE_ENOMEM. */
+int model_load(kd_engine *e, const kd_engine_data *d, const kd_blob *b);
+/* Whether e has any model. */
+int model_any(const kd_engine *e);
+/* Scores every column for a->feat into a->col. */
+void model_score(kd_analyzer *a);
+/* The best class of head h of task's model, from a->col. */
+int model_argmax(const kd_analyzer *a, kd_task task, size_t h);
 
 #endif

@@ -516,6 +516,8 @@ const char *engine_cue_name(kd_engine *e, const char *pattern)
 
 void engine_error(const kd_engine_data *d, const char *name, size_t line, const char *msg)
 {
-	if (d && d->errbuf && d->errlen)
+	if (d && d->errbuf && d->errlen && line)
 		snprintf(d->errbuf, d->errlen, "%s:%zu: %s", name, line, msg);
+	else if (d && d->errbuf && d->errlen)
+		snprintf(d->errbuf, d->errlen, "%s: %s", name, msg); /* binary files */
 }

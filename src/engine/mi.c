@@ -1,6 +1,7 @@
 /*
  * engine/mi.c: the motivational-interviewing reading of a helper's
- * utterance, rules only in this slice (docs/models.md):
+ * utterance by rules, used when no model (models/mi.bin) is given; its
+ * answer is also a feature of the model (docs/models.md):
  *   question   a sentence ends in '?' or opens like an open question
  *              ("tell me about ...").  Open when it starts with a wh-word
  *              or an open-question cue, closed when it starts with an

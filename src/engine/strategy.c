@@ -1,6 +1,7 @@
 /*
  * engine/strategy.c: which of ESConv's eight support strategies a reply
- * uses, rules only in this slice (docs/models.md).  A question wins (the
+ * uses by rules, used when no model (models/strategy.bin) is given and
+ * as a feature of the model (docs/models.md).  A question wins (the
  * reply asks); otherwise the strategy with the highest cue score, ties
  * going to the order below; with no cue at all, "Others".
  *

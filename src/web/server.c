@@ -591,7 +591,8 @@ static size_t unescape_url(void *cls, struct MHD_Connection *c, char *s)
 	KD_UNUSED(c);
 	while (*p) {
 		if (p[0] == '%' && (hi = hex_digit(p[1])) >= 0 && (lo = hex_digit(p[2])) >= 0) {
-			*w++ = (hi | lo) ? (char)(hi << 4 | lo) : (char)0xFF;
+			/* %00 becomes 0xFF, a byte the UTF-8 check refuses. */
+			*w++ = (char)((hi | lo) ? (hi << 4 | lo) : 0xFF);
 			p += 3;
 		} else {
 			*w++ = *p++;

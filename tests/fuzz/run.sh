@@ -8,7 +8,7 @@ T=${FUZZ_TIME:-60}
 OUT=build-fuzz
 mkdir -p "$OUT"
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Isrc -Iinclude"
-PKGS="libmicrohttpd jansson sqlite3 libsodium libutf8proc"
+PKGS="libmicrohttpd jansson sqlite3 libpq libsodium libutf8proc"
 # The library, built once with coverage so the fuzzer is guided inside it.
 make -s BUILD="$OUT" OPT="-g -O1" SAN="-fsanitize=fuzzer-no-link,address,undefined" CC=clang "$OUT/libkindred.a"
 # The command line's shared readers (not main.c nor the commands) too.
