@@ -522,12 +522,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		st = kd_xcalloc(1, sizeof(*st));
 		buf_init(&st->body);
 		clock_gettime(CLOCK_MONOTONIC, &st->start);
+		/* Owned by the connection from here: on_completed frees it. */
+		*con_cls = st;
 		clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 		if (clen && strtoull(clen, NULL, 10) > a->cfg.max_body)
 			st->too_big = 1;
 		if (clen && strtoull(clen, NULL, 10) > 8 * a->cfg.max_body)
 			return handle(a, c, url, method, st);
-		*con_cls = st;
 		return MHD_YES;
 	}
 	if (*upload_data_size) {

@@ -116,8 +116,11 @@ export async function startServer(extraArgs = [], { peer, dir: reuse, keep } = {
         }
       }
       // Under `make asan` a sanitizer report in the server is a failure.
-      const report = stderr.match(/(ERROR: (Address|Leak)Sanitizer|runtime error:).*/);
-      if (report) throw new Error("sanitizer report from the server: " + report[0]);
+      const at = stderr.search(/(ERROR: (Address|Leak)Sanitizer|runtime error:)/);
+      if (at >= 0) {
+        throw new Error("sanitizer report from the server:\n" +
+          stderr.slice(at).split("\n").slice(0, 40).join("\n"));
+      }
     },
   };
 }
