@@ -169,6 +169,18 @@ int care_safety_get(care *c, const actor *who, int64_t client_id, json_t **out);
 int care_safety_save(care *c, const actor *who, int64_t client_id, const json_t *in,
 		     const char **why);
 
+/* --- a client's own data (mydata.c) --- */
+
+/* Everything kindred holds about who, opened: {"exported_at", "account",
+ * "checkins", "journal", "safety_plan", "measures", "choices",
+ * "supporters", "audit"}. */
+int care_export(care *c, const actor *who, json_t **out);
+/* Deletes who's account and all their data after checking the password:
+ * the data key is destroyed first, so sealed text anywhere (the WAL, a
+ * copy of the database) can no longer be opened with this database's
+ * keys.  KD_EAUTH if the password is wrong. */
+int care_delete_self(care *c, const actor *who, const char *password);
+
 /* --- measures (measures.c) --- */
 
 /* What a client has to answer and may choose: {"client", "assigned":

@@ -130,3 +130,4 @@ Q(SUPPORTED_BY, "SELECT l.client_id, u.display_name, l.scopes, l.created_at, "
 	Q(COPY_CLEAR_##t, "DELETE FROM " #t)
 #include "store/tables.h"
 #undef TABLE
+Q(USER_DELETE, "DELETE FROM users WHERE id = $1")

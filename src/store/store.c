@@ -525,6 +525,13 @@ int store_user_get(store *s, int64_t id, store_user *u)
 	return user_one(s, Q_USER_GET, DB_I(id), u);
 }
 
+int store_user_delete(store *s, int64_t id)
+{
+	db_arg a[] = {DB_I(id)};
+
+	return run(s, Q_USER_DELETE, a, 1, NULL);
+}
+
 int store_user_by_name(store *s, const char *username, store_user *u)
 {
 	return user_one(s, Q_USER_BY_NAME, DB_T(username), u);

@@ -83,6 +83,9 @@ int store_user_set_key(store *s, int64_t id, const unsigned char *key, size_t le
 int store_user_set_password(store *s, int64_t id, const char *pw_hash);
 /* KD_ENOTFOUND if absent. */
 int store_user_get(store *s, int64_t id, store_user *u);
+/* Deletes the account and, through the foreign keys, everything that is
+ * theirs; audit rows about them stay (they name the id, not the data). */
+int store_user_delete(store *s, int64_t id);
 int store_user_by_name(store *s, const char *username, store_user *u);
 /* Calls fn for each user in id order; a non-zero return from fn stops
  * the walk and is returned. */

@@ -101,6 +101,10 @@ GET  /settings                                  -     >/login  ok         ok    
 GET  /api/v1/settings                           -     401      ok         ok         404        404        404        404
 POST /settings                                  -     401      >/settings >/settings 404        404        404        404
 POST /api/v1/settings                           -     401      ok         ok         404        404        404        404
+GET  /my-data                                    -     >/login  ok         ok         ok         ok         ok         ok
+GET  /api/v1/my-data/export                     -     401      ok         ok         404        404        404        404
+POST /my-data/delete                            -     401      403        403        403        403        403        403
+POST /api/v1/my-data/delete                     -     401      403        403        403        403        403        403
 GET  /supporters                                 -     >/login    ok         ok         404        404        404        ok
 GET  /api/v1/supporters                          -     401        ok         ok         404        404        404        ok
 POST /supporters                                 -     401        ok         ok         404        404        404        403
@@ -306,6 +310,7 @@ function bodyFor(path) {
     case "/journal/draft": return { text: "matrix draft" };
     case "/settings": return { notify: "clinician", replies: true };
     case "/measures/{token}": return { answers: [0, 0, 0, 0, 0, 0, 0, 0, 0] };
+    case "/my-data/delete": return { password: "not the password at all" };
     case "/clients/{id}/assignments": return { instrument: "phq9", schedule: "weekly" };
     default: return {};
   }

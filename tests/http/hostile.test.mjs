@@ -40,6 +40,7 @@ const POSTS = {
   "/journal/draft": { as: "ana", fields: { text: "text" } },
   "/settings": { as: "ana", fields: { notify: "text", replies: "bool" } },
   "/supporters": { as: "ana", fields: { scopes: "texts" } },
+  "/my-data/delete": { as: "ana", fields: { password: "text" } },
   "/supporters/{id}": { as: "ana", fields: { scopes: "texts" } },
   "/supporters/{id}/remove": { as: "ana", fields: {} },
   "/measures/{token}": { as: "ana", fields: { answers: "ints", submission: "text" } },
@@ -59,6 +60,7 @@ const VALID = {
   "/journal/draft": { text: "a draft" },
   "/settings": { notify: "clinician", replies: true },
   "/measures/{token}": { answers: [0, 0, 0, 0, 0, 0, 0, 0, 0] },
+  "/my-data/delete": { password: "not the password at all" },
   "/clients/{id}/assignments": { instrument: "phq9", schedule: "weekly" },
 };
 

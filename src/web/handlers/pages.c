@@ -6,6 +6,7 @@
 #include "web/web.h"
 
 #include "kd.h"
+#include "web/input.h"
 
 #include <string.h>
 
@@ -41,7 +42,7 @@ void h_home(req *r, reply *out)
 	}
 	out->tpl = "home.html";
 	out->title = "Welcome to kindred";
-	out->body = json_object();
+	out->body = json_pack("{s:b}", "deleted", input_bool(r->in, "deleted"));
 }
 
 void h_help(req *r, reply *out)
