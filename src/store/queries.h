@@ -16,7 +16,8 @@ Q(USER_ALL, "SELECT id, role, username, display_name, pw_hash, data_key, created
 	    "disabled FROM users ORDER BY id")
 Q(SESSION_ADD, "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) "
 	       "VALUES ($1, $2, $3, $4, $5)")
-Q(SESSION_GET, "SELECT s.user_id, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id "
+Q(SESSION_GET, "SELECT s.user_id, s.csrf, u.role, u.display_name FROM sessions s "
+	       "JOIN users u ON u.id = s.user_id "
 	       "WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = 0")
 Q(SESSION_DELETE, "DELETE FROM sessions WHERE token_hash = $1")
 Q(SESSION_DELETE_USER, "DELETE FROM sessions WHERE user_id = $1")

@@ -566,6 +566,14 @@ int store_session_add(store *s, const unsigned char hash[32], int64_t user_id,
 int store_session_get(store *s, const unsigned char hash[32], int64_t now, int64_t *user_id,
 		      char *csrf, size_t csrf_len)
 {
+	char role[16];
+
+	return store_session_actor(s, hash, now, user_id, role, NULL, csrf, csrf_len);
+}
+
+int store_session_actor(store *s, const unsigned char hash[32], int64_t now, int64_t *user_id,
+			char role[16], char **display_name, char *csrf, size_t csrf_len)
+{
 	db_arg a[] = {DB_B(hash, 32), DB_I(now)};
 	db *c = conn_db(s);
 	db_cur *cur;
@@ -581,6 +589,12 @@ int store_session_get(store *s, const unsigned char hash[32], int64_t now, int64
 		*user_id = s->drv->col_int(cur, 0);
 		t = s->drv->col_text(cur, 1);
 		snprintf(csrf, csrf_len, "%s", t ? t : "");
+		t = s->drv->col_text(cur, 2);
+		snprintf(role, 16, "%s", t ? t : "");
+		if (display_name) {
+			t = s->drv->col_text(cur, 3);
+			*display_name = kd_xstrdup(t ? t : "");
+		}
 		rc = 0;
 	} else if (rc == 0) {
 		rc = KD_ENOTFOUND;

@@ -99,6 +99,10 @@ int store_session_add(store *s, const unsigned char hash[32], int64_t user_id,
  * the session's form token (at least 64 bytes). */
 int store_session_get(store *s, const unsigned char hash[32], int64_t now,
 		      int64_t *user_id, char *csrf, size_t csrf_len);
+/* The same, with who the session is: role (16 bytes) and a malloc'd
+ * display name (the caller frees), so a request needs one query. */
+int store_session_actor(store *s, const unsigned char hash[32], int64_t now, int64_t *user_id,
+			char role[16], char **display_name, char *csrf, size_t csrf_len);
 int store_session_delete(store *s, const unsigned char hash[32]);
 int store_session_delete_user(store *s, int64_t user_id);
 

@@ -39,11 +39,11 @@ void session_load(req *r, const char *cookie_header)
 	if (input_cookie(cookie_header, session_cookie, token, sizeof(token)) == 0 &&
 	    strlen(token) == 43) {
 		vault_token_hash(token, r->session_hash);
-		rc = store_session_get(a->care.st, r->session_hash, (int64_t)time(NULL), &uid,
-				       r->csrf, sizeof(r->csrf));
-		if (rc == 0)
-			rc = care_actor(&a->care, uid, &r->who, &r->who_name);
+		/* One query: the session joined with its account. */
+		rc = store_session_actor(a->care.st, r->session_hash, (int64_t)time(NULL), &uid,
+					 r->who.role, &r->who_name, r->csrf, sizeof(r->csrf));
 		if (rc == 0) {
+			r->who.id = uid;
 			r->has_session = 1;
 			return;
 		}
