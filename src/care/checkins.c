@@ -22,7 +22,8 @@ json_t *care_feelings(care *c)
 	return json_incref(c->feelings);
 }
 
-static const char *feeling_label(care *c, const char *code, size_t len)
+/* The content's {"code", "label"} object of a feeling, or NULL. */
+static json_t *feeling_find(care *c, const char *code, size_t len)
 {
 	size_t i;
 	json_t *f;
@@ -30,7 +31,7 @@ static const char *feeling_label(care *c, const char *code, size_t len)
 	json_array_foreach(c->feelings, i, f) {
 		const char *fc = json_string_value(json_object_get(f, "code"));
 		if (fc && strlen(fc) == len && memcmp(fc, code, len) == 0)
-			return json_string_value(json_object_get(f, "label"));
+			return f;
 	}
 	return NULL;
 }
@@ -60,7 +61,7 @@ int care_checkin_add(care *c, const actor *who, int mood, const char *const *fee
 		goto done;
 	}
 	for (i = 0; i < nfeelings; i++) {
-		if (!feeling_label(c, feelings[i], strlen(feelings[i]))) {
+		if (!feeling_find(c, feelings[i], strlen(feelings[i]))) {
 			*why = "Please pick feelings from the list.";
 			rc = KD_EINVAL;
 			goto done;
@@ -124,15 +125,19 @@ static json_t *feelings_json(care *c, const char *codes)
 {
 	json_t *arr = json_array();
 	const char *p = codes ? codes : "", *end;
-	const char *label;
+	json_t *f;
 
 	while (*p) {
 		end = strchr(p, ',');
 		if (!end)
 			end = p + strlen(p);
-		label = feeling_label(c, p, (size_t)(end - p));
-		json_array_append_new(arr, json_pack("{s:s%, s:s}", "code", p, (size_t)(end - p),
-						     "label", label ? label : ""));
+		/* The content's own object, shared: replies are only read. */
+		f = feeling_find(c, p, (size_t)(end - p));
+		if (f)
+			json_array_append(arr, f);
+		else /* a feeling since taken out of the content */
+			json_array_append_new(arr, json_pack("{s:s%, s:s}", "code", p,
+							     (size_t)(end - p), "label", ""));
 		p = *end ? end + 1 : end;
 	}
 	return arr;
@@ -149,9 +154,14 @@ static int checkin_row(void *arg, const store_checkin *k)
 
 	care_iso_time(k->created_at, when, sizeof(when));
 	care_human_time(k->created_at, human, sizeof(human));
-	row = json_pack("{s:I, s:i, s:o, s:s, s:s}", "id", (json_int_t)k->id, "mood", k->mood,
-			"feelings", feelings_json(lc->c, k->feelings), "created_at", when, "when",
-			human);
+	/* Set by hand, not json_pack: this runs for every row of a list, and
+	 * the keys and times are ours, known to be UTF-8. */
+	row = json_object();
+	json_object_set_new_nocheck(row, "id", json_integer((json_int_t)k->id));
+	json_object_set_new_nocheck(row, "mood", json_integer(k->mood));
+	json_object_set_new_nocheck(row, "feelings", feelings_json(lc->c, k->feelings));
+	json_object_set_new_nocheck(row, "created_at", json_string_nocheck(when));
+	json_object_set_new_nocheck(row, "when", json_string_nocheck(human));
 	if (k->note) {
 		rc = vault_unseal(lc->c->v, lc->owner->id, lc->owner->data_key,
 				  lc->owner->data_key_len, "checkins", "note", k->id, k->note,
@@ -161,10 +171,10 @@ static int checkin_row(void *arg, const store_checkin *k)
 			lc->err = rc;
 			return rc;
 		}
-		json_object_set_new(row, "note", json_stringn(note, note_len));
+		json_object_set_new_nocheck(row, "note", json_stringn(note, note_len));
 		free(note);
 	} else {
-		json_object_set_new(row, "note", json_null());
+		json_object_set_new_nocheck(row, "note", json_null());
 	}
 	json_array_append_new(lc->rows, row);
 	return 0;

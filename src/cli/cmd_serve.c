@@ -61,6 +61,12 @@ int cmd_serve(int argc, char **argv)
 	}
 	if (a.log)
 		setvbuf(a.log, NULL, _IOLBF, 0);
+	/* Reads record who looked without waiting for the disk; store_close
+	 * writes what is left when the server stops. */
+	if (store_audit_defer(st) != 0) {
+		code = CLI_FAIL;
+		goto done;
+	}
 	if (server_run(&a) != 0)
 		code = CLI_FAIL;
 done:

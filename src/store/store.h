@@ -327,7 +327,13 @@ typedef struct store_audit_row {
 int store_audit_add(store *s, int64_t at, int64_t actor_id, int64_t subject_id,
 		    const char *action, const char *resource, int64_t resource_id,
 		    int allowed, const char *reason);
-/* Newest first; pointers valid only during fn. */
+/* From now on audit rows are queued and written in groups by a thread of
+ * the store's (audit_group.h): a serving process calls this.  A crash
+ * loses at most the rows of the group being gathered (milliseconds). */
+int store_audit_defer(store *s);
+/* Returns once every audit row added before is in the database. */
+int store_audit_flush(store *s);
+/* Newest first, after a flush; pointers valid only during fn. */
 int store_audit_each(store *s, int64_t subject_id, int limit,
 		     int (*fn)(void *arg, const store_audit_row *r), void *arg);
 

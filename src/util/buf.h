@@ -22,6 +22,10 @@ void buf_reset(buf *b);
 void buf_append(buf *b, const void *data, size_t len);
 void buf_puts(buf *b, const char *s);
 void buf_putc(buf *b, char c);
+/* Makes room for n more bytes and returns where they go; buf_added(b, k)
+ * then counts the k (<= n) written there. */
+char *buf_space(buf *b, size_t n);
+void buf_added(buf *b, size_t k);
 void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(buf *b, const char *fmt, va_list ap);
 /* Appends s with HTML special characters (& < > " ' ` =) escaped. */

@@ -8,6 +8,7 @@
 
 #include "kd.h"
 #include "util/buf.h"
+#include "util/json_write.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -119,12 +120,10 @@ char *render_reply(req *r, reply *out, size_t *len, const char **ctype)
 	if (!out->body)
 		out->body = json_object();
 	if (r->api) {
-		char *s = json_dumps(out->body, JSON_COMPACT);
 		*ctype = "application/json";
-		if (!s)
-			s = kd_xstrdup("{}");
-		*len = strlen(s);
-		return s;
+		buf_init(&b);
+		json_write(&b, out->body);
+		return buf_steal(&b, len);
 	}
 	*ctype = "text/html; charset=utf-8";
 	if (out->status >= 400 && (!tpl || out->status >= 500 || out->status == 404 ||

@@ -13,6 +13,7 @@
 #include "kd.h"
 #include "util/buf.h"
 #include "util/embed.h"
+#include "util/json_write.h"
 #include "web/input.h"
 
 #include <arpa/inet.h>
@@ -262,8 +263,6 @@ static void log_request(app *a, const req *r, const char *method, const char *ur
 	char when[32];
 	double ms;
 	buf line;
-	json_t *path;
-	char *p;
 
 	if (!a->log)
 		return;
@@ -271,19 +270,18 @@ static void log_request(app *a, const req *r, const char *method, const char *ur
 	ms = (double)(now.tv_sec - start->tv_sec) * 1e3 +
 	     (double)(now.tv_nsec - start->tv_nsec) / 1e6;
 	care_iso_time((int64_t)time(NULL), when, sizeof(when));
-	/* The path is outside input: let jansson quote it. */
-	path = json_string(url);
-	p = path ? json_dumps(path, JSON_ENCODE_ANY) : NULL;
 	buf_init(&line);
-	buf_printf(&line,
-		   "{\"ts\":\"%s\",\"addr\":\"%s\",\"method\":\"%s\",\"path\":%s,\"status\":%d,"
-		   "\"bytes\":%zu,\"ms\":%.3f,\"user\":%lld,\"server\":\"%s\"}\n",
-		   when, r->addr, method, p ? p : "\"?\"", status, bytes, ms,
-		   (long long)r->who.id, a->cfg.server_id);
+	buf_printf(&line, "{\"ts\":\"%s\",\"addr\":\"%s\",\"method\":\"%s\",\"path\":", when,
+		   r->addr, method);
+	/* The path is outside input: quoted as JSON, and only if it is text. */
+	if (input_utf8_valid(url, strlen(url)))
+		json_write_string(&line, url, strlen(url));
+	else
+		buf_puts(&line, "\"?\"");
+	buf_printf(&line, ",\"status\":%d,\"bytes\":%zu,\"ms\":%.3f,\"user\":%lld,\"server\":\"%s\"}\n",
+		   status, bytes, ms, (long long)r->who.id, a->cfg.server_id);
 	fwrite(line.data, 1, line.len, a->log);
 	buf_free(&line);
-	free(p);
-	json_decref(path);
 }
 
 /* --- answering --- */

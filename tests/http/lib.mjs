@@ -254,3 +254,16 @@ export class Client {
     return this.req(method, path, { json, headers: { "x-csrf-token": this.csrf || "" } });
   }
 }
+
+// Calls fn until it returns a truthy value or ms pass; returns the last
+// value.  For what another server writes in the background (its group
+// of audit rows): visible within milliseconds, not at once.
+export async function eventually(fn, ms = 3000) {
+  const end = Date.now() + ms;
+  let v = await fn();
+  while (!v && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 20));
+    v = await fn();
+  }
+  return v;
+}

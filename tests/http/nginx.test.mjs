@@ -16,7 +16,7 @@ import { mkdtempSync, writeFileSync, readFileSync, rmSync, chmodSync } from "nod
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startServer, Client, BACKEND } from "./lib.mjs";
+import { startServer, Client, BACKEND, eventually } from "./lib.mjs";
 
 function nginxPath() {
   for (const p of ["/usr/sbin/nginx", "/usr/bin/nginx"]) {
@@ -167,9 +167,13 @@ test("the audit trail holds every read, whichever server made it", { skip }, asy
   }
   const client = new ViaNginx();
   await client.login("kai", PW);
-  const audit = await client.get("/api/v1/audit");
-  const reads = audit.data.entries.filter((e) => !e.self && e.resource === "checkins");
-  assert.ok(reads.length >= 5, `the clinician's five reads are there: ${audit.text}`);
+  let audit;
+  const reads = await eventually(async () => {
+    audit = await client.get("/api/v1/audit");
+    const r = audit.data.entries.filter((e) => !e.self && e.resource === "checkins");
+    return r.length >= 5 && r;
+  });
+  assert.ok(reads, `the clinician's five reads are there: ${audit.text}`);
 });
 
 test("sign-in failures spread over both servers are throttled at 5", { skip }, async () => {

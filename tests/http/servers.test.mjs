@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startServer, Client } from "./lib.mjs";
+import { startServer, Client, eventually } from "./lib.mjs";
 
 const PW = "two lamps one room";
 let a, b;
@@ -79,8 +79,12 @@ test("a session, its form token and its data hold on whichever server answers", 
   assert.equal(theirs.status, 200);
   assert.equal(theirs.data.checkins.length, 5);
   // The audit trail shows the reads made through both servers.
-  const audit = await client.get("/api/v1/audit");
-  assert.ok(audit.data.entries.some((e) => !e.self && e.resource === "checkins"), audit.text);
+  let audit;
+  const seen = await eventually(async () => {
+    audit = await client.get("/api/v1/audit");
+    return audit.data.entries.some((e) => !e.self && e.resource === "checkins");
+  });
+  assert.ok(seen, audit.text);
 
   // Signing out on one server ends the session on the other.
   const saved = client.cookieHeader();
