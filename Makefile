@@ -83,7 +83,7 @@ FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 fuzz:
 	@sh tests/fuzz/run.sh $(FUZZ_SRC)
 
-bench: deps all
+bench: deps all $(BUILD)/bench/jsonl_roundtrip
 	@sh bench/run.sh $(BUILD)
 
 # The engine on the corpora's dev splits (outside the repository).

@@ -5,11 +5,17 @@
 # to nginx, and kindred's resident memory after the load.
 # Then bench/pg.sh: the same endpoints on PostgreSQL with one and two
 # servers (behind nginx), and the caseload query on 100,000 clients.
-# Usage: bench/run.sh [BUILD_DIR]   (DURATION=10s CONNS=64 CLIENTS=100000)
+# The SQLite database holds SQLITE_CLIENTS (10,000) clients on the
+# benchmark clinician's caseload; then a POST of a check-in measures
+# durable writes, and bench/engine.sh the engine's utterances/s.
+# Usage: bench/run.sh [BUILD_DIR]   (DURATION=10s CONNS=64 CLIENTS=100000
+# SQLITE_CLIENTS=10000 THREADS=n PG=0)
 set -eu
 BUILD=${1:-build}
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-64}
+SQLITE_CLIENTS=${SQLITE_CLIENTS:-10000}
+command -v sqlite3 >/dev/null || { echo "bench: sqlite3 is missing (apt-get install sqlite3)"; exit 1; }
 command -v wrk >/dev/null || { echo "bench: wrk is missing (apt-get install wrk)"; exit 1; }
 command -v nginx >/dev/null || { echo "bench: nginx is missing (apt-get install nginx-light)"; exit 1; }
 tmp=$(mktemp -d)
@@ -22,7 +28,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$BUILD/kindred" serve --port 0 --data-dir "$tmp/var" --config /dev/null >"$tmp/out" 2>/dev/null &
+# THREADS: kindred's worker threads (default: its own choice).
+[ -n "${THREADS:-}" ] && echo "threads = $THREADS" >"$tmp/kindred.conf" || : >"$tmp/kindred.conf"
+"$BUILD/kindred" serve --port 0 --data-dir "$tmp/var" --config "$tmp/kindred.conf" >"$tmp/out" 2>/dev/null &
 kpid=$!
 for _ in $(seq 50); do grep -q listening "$tmp/out" 2>/dev/null && break; sleep 0.1; done
 base=$(sed -n 's/.*listening on \(http:[^ ]*\)\/ .*/\1/p' "$tmp/out")
@@ -31,6 +39,8 @@ prep=$(node bench/prepare.mjs "$base" 20)
 cookie=$(printf '%s' "$prep" | cut -f1)
 csrf=$(printf '%s' "$prep" | cut -f2)
 clin=$(printf '%s' "$prep" | cut -f3)
+sed "s/CLIENTS/$SQLITE_CLIENTS/" bench/clients_sqlite.sql |
+	sqlite3 -cmd ".timeout 10000" "$tmp/var/kindred.db"
 
 # The JSON answer's size, so nginx serves a file just as large.
 size=$(curl -s --noproxy '*' -H "Cookie: $cookie" "$base/api/v1/checkins" | wc -c)
@@ -67,24 +77,33 @@ to_ms() { # wrk latency (123.45us, 1.23ms, 1.2s) in ms
 	echo "$1" | awk '/us$/ {sub("us",""); print $1/1000; next} /ms$/ {sub("ms",""); print $1; next} /s$/ {sub("s",""); print $1*1000}'
 }
 
-echo "kindred bench: $(nproc) cores, $CONNS connections, $DURATION each, response size $size bytes"
+echo "kindred bench: $(nproc) cores, $CONNS connections, $DURATION each, response size $size bytes,"
+echo "  $SQLITE_CLIENTS clients in the SQLite database, 100 on the caseload measured"
 n=$(run nginx "http://127.0.0.1:18089/static.json")
 k=$(run checkins "$base/api/v1/checkins" -H "Cookie: $cookie")
 c=$(run caseload "$base/clients" -H "Cookie: $clin")
+before=$(sqlite3 "$tmp/var/kindred.db" "SELECT count(*) FROM checkins")
+w=$(KINDRED_COOKIE=$cookie KINDRED_CSRF=$csrf run post_checkin "$base/api/v1/checkins" -s bench/post_checkin.lua)
+after=$(sqlite3 "$tmp/var/kindred.db" "SELECT count(*) FROM checkins")
 nrps=$(echo "$n" | cut -d' ' -f2)
 np99=$(to_ms "$(echo "$n" | cut -d' ' -f3)")
 printf '%-34s %12s %10s %10s %10s\n' "endpoint" "requests/s" "p99 ms" "x nginx" "non-2xx"
-for line in "$n" "$k" "$c"; do
+for line in "$n" "$k" "$c" "$w"; do
 	set -- $line
 	p=$(to_ms "$3")
 	printf '%-34s %12.0f %10.2f %10.2f %10s\n' "$1" "$2" "$p" "$(echo "$2 $nrps" | awk '{print $1/$2}')" "$4"
 done
 echo "p99 ratio to nginx: checkins $(echo "$(to_ms "$(echo "$k" | cut -d' ' -f3)") $np99" | awk '{printf "%.2f", $1/$2}')"
+echo "durable check-ins: $((after - before)) rows written (each acknowledged only once on disk)"
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$kpid/status")
-echo "kindred resident memory after the load: $((rss / 1024)) MB"
+echo "kindred resident memory after the load: $((rss / 1024)) MB ($SQLITE_CLIENTS clients)"
 
-# The PostgreSQL figures: one and two servers on one database, and the
-# caseload of a clinician with 100,000 clients (bench/pg.sh).
+# The engine: analyze --jsonl utterances/s beside its baseline.
 kill "$kpid" 2>/dev/null || true
 kpid=""
-sh bench/pg.sh "$BUILD"
+echo
+sh bench/engine.sh "$BUILD"
+
+# The PostgreSQL figures: one and two servers on one database, and the
+# caseload of a clinician with 100,000 clients (bench/pg.sh); PG=0 skips.
+[ "${PG:-1}" = 0 ] || sh bench/pg.sh "$BUILD"

@@ -8,6 +8,7 @@
 #include "kd.h"
 #include "web/web.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,10 @@ int cmd_serve(int argc, char **argv)
 			argv[i]);
 		return CLI_USAGE;
 	}
+	/* glibc gives each worker thread its own heap, each keeping what
+	 * it freed: with many workers that is most of kindred's memory.
+	 * Two heaps serve two cores' worth of allocation as well. */
+	mallopt(M_ARENA_MAX, 2);
 	if ((code = cli_open(&a.cfg, &st, &v)) != 0)
 		return code;
 	/* Without the engine no client text could be read for risk: refuse

@@ -1,9 +1,9 @@
 /*
  * db_sqlite.c: the embedded SQLite driver.  One connection per thread
  * (store.c sees to that), WAL so readers never wait for the writer,
- * foreign keys on, synchronous=FULL for transactions so an acknowledged
- * write survives a power cut (see sqlite_begin), and a busy timeout so concurrent writers queue instead of
- * failing.  Statements are prepared on first use and kept for the life
+ * foreign keys on, transactions made durable by a group commit (an
+ * acknowledged write survives a power cut; see group_sync), and a busy
+ * timeout so concurrent writers of other processes queue, not fail.  Statements are prepared on first use and kept for the life
  * of the connection.
  */
 #include "store/db.h"
@@ -29,8 +29,27 @@ struct db_cur {
 	int locked; /* holds writer_lock until done() */
 };
 
+/* The group commit of one database file: commits write their WAL frames
+ * without waiting for the disk, then one fdatasync of the WAL, made by
+ * whichever committer gets there first, covers every commit before it
+ * (SQLite's synchronous=FULL makes one per commit).  Frames a checkpoint
+ * copies away are synced into the database file by the checkpoint. */
+typedef struct wal_sync {
+	char *path;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t committed; /* commits whose frames are written */
+	uint64_t synced;    /* commits known to be on disk */
+	int syncing;
+} wal_sync;
+
+#define WAL_SYNC_FILES 8
+static wal_sync wal_syncs[WAL_SYNC_FILES];
+static pthread_mutex_t wal_syncs_lock = PTHREAD_MUTEX_INITIALIZER;
+
 struct db {
 	sqlite3 *h;
+	wal_sync *sync; /* NULL for a database without a file */
 	int in_tx; /* holds writer_lock from begin() to commit/rollback */
 	sqlite3_stmt *stmts[Q_COUNT];
 	struct db_cur curs[Q_COUNT];
@@ -57,6 +76,86 @@ static int sqlite_err(sqlite3 *h, int rc)
 	return KD_EDB;
 }
 
+/* The group commit state of the connection's file, shared by every
+ * connection to it in this process. */
+static wal_sync *wal_sync_of(sqlite3 *h)
+{
+	const char *path = sqlite3_db_filename(h, "main");
+	wal_sync *w = NULL;
+	size_t i;
+
+	if (!path || !*path)
+		return NULL;
+	pthread_mutex_lock(&wal_syncs_lock);
+	for (i = 0; i < WAL_SYNC_FILES && wal_syncs[i].path; i++)
+		if (strcmp(wal_syncs[i].path, path) == 0)
+			break;
+	if (i < WAL_SYNC_FILES) {
+		w = &wal_syncs[i];
+		if (!w->path) {
+			w->path = kd_xstrdup(path);
+			pthread_mutex_init(&w->mu, NULL);
+			pthread_cond_init(&w->cv, NULL);
+		}
+	}
+	pthread_mutex_unlock(&wal_syncs_lock);
+	return w;
+}
+
+/* Called with writer_lock held, right after a COMMIT wrote its frames. */
+static uint64_t wal_note_commit(wal_sync *w)
+{
+	uint64_t seq;
+
+	pthread_mutex_lock(&w->mu);
+	seq = ++w->committed;
+	pthread_mutex_unlock(&w->mu);
+	return seq;
+}
+
+static int wal_fsync(db *c)
+{
+	sqlite3_file *f = NULL;
+
+	if (sqlite3_file_control(c->h, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f) != SQLITE_OK ||
+	    !f || !f->pMethods)
+		return KD_EIO;
+	return f->pMethods->xSync(f, SQLITE_SYNC_NORMAL) == SQLITE_OK ? 0 : KD_EIO;
+}
+
+/* Returns once commit seq is on disk: either a sync that began after it
+ * has finished, or this thread makes one for everyone waiting. */
+static int group_sync(db *c, uint64_t seq)
+{
+	wal_sync *w = c->sync;
+	uint64_t target;
+	int rc = 0;
+
+	pthread_mutex_lock(&w->mu);
+	while (w->synced < seq) {
+		if (w->syncing) {
+			pthread_cond_wait(&w->cv, &w->mu);
+			continue;
+		}
+		target = w->committed;
+		w->syncing = 1;
+		pthread_mutex_unlock(&w->mu);
+		rc = wal_fsync(c);
+		pthread_mutex_lock(&w->mu);
+		w->syncing = 0;
+		if (rc == 0 && target > w->synced)
+			w->synced = target;
+		pthread_cond_broadcast(&w->cv);
+		if (rc != 0) {
+			fprintf(stderr, "kindred: sqlite: the write-ahead log could not be synced "
+					"to disk\n");
+			break;
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
 static void sqlite_close(db *c)
 {
 	size_t i;
@@ -74,6 +173,10 @@ static int sqlite_open(const char *location, db **out, char **err)
 	static const char setup[] = "PRAGMA journal_mode = WAL;"
 				    "PRAGMA synchronous = NORMAL;"
 				    "PRAGMA foreign_keys = ON;"
+				    /* 256 KiB of pages per connection, not 2 MiB: there is
+				     * one per worker, each caching the same pages, and the
+				     * kernel caches the file for all of them. */
+				    "PRAGMA cache_size = -256;"
 				    "PRAGMA busy_timeout = 10000;";
 	db *c = kd_xcalloc(1, sizeof(*c));
 	char *msg = NULL;
@@ -97,6 +200,7 @@ static int sqlite_open(const char *location, db **out, char **err)
 		sqlite3_free(msg);
 		goto fail;
 	}
+	c->sync = wal_sync_of(c->h);
 	*out = c;
 	return 0;
 fail:
@@ -131,22 +235,19 @@ static int sqlite_simple(db *c, const char *sql)
 }
 
 /* Explicit transactions carry people's data (accounts, check-ins): their
- * commit waits for the disk (synchronous=FULL).  Single statements outside
- * them (audit rows of reads, sessions, throttle counts) commit at NORMAL:
- * in WAL mode that survives a crash of kindred, and a power cut can lose
- * only the last of them, never corrupt the file.  IMMEDIATE takes the
- * write lock up front, so a transaction that reads then writes cannot
- * deadlock against another writer. */
+ * commit returns once on disk (group_sync).  Single statements outside
+ * them (sessions, throttle counts) commit without waiting: in WAL mode
+ * that survives a crash of kindred, and a power cut can lose only the
+ * last of them, never corrupt the file.  IMMEDIATE takes the write lock
+ * up front, so a transaction that reads then writes cannot deadlock
+ * against another writer. */
 static int sqlite_begin(db *c)
 {
 	int rc;
 
 	pthread_mutex_lock(&writer_lock);
-	rc = sqlite_simple(c, "PRAGMA synchronous = FULL");
-	if (rc == 0)
-		rc = sqlite_simple(c, "BEGIN IMMEDIATE");
+	rc = sqlite_simple(c, "BEGIN IMMEDIATE");
 	if (rc != 0) {
-		sqlite_simple(c, "PRAGMA synchronous = NORMAL");
 		pthread_mutex_unlock(&writer_lock);
 		return rc;
 	}
@@ -156,7 +257,6 @@ static int sqlite_begin(db *c)
 
 static void tx_end(db *c)
 {
-	sqlite_simple(c, "PRAGMA synchronous = NORMAL");
 	if (c->in_tx) {
 		c->in_tx = 0;
 		pthread_mutex_unlock(&writer_lock);
@@ -166,17 +266,28 @@ static void tx_end(db *c)
 static int sqlite_commit(db *c)
 {
 	int rc = sqlite_simple(c, "COMMIT");
+	uint64_t seq = 0;
 
 	/* A failed COMMIT leaves the transaction open; the caller rolls
 	 * back, which releases the lock. */
-	if (rc == 0)
-		tx_end(c);
-	return rc;
+	if (rc != 0)
+		return rc;
+	if (c->sync)
+		seq = wal_note_commit(c->sync);
+	tx_end(c);
+	/* The disk is waited for outside the write lock, so the next
+	 * writers commit meanwhile and share the next sync. */
+	return c->sync ? group_sync(c, seq) : 0;
 }
 
 static int sqlite_rollback(db *c)
 {
-	int rc = sqlite_simple(c, "ROLLBACK");
+	int rc;
+
+	/* After a COMMIT whose sync failed there is nothing to roll back. */
+	if (!c->in_tx && sqlite3_get_autocommit(c->h))
+		return 0;
+	rc = sqlite_simple(c, "ROLLBACK");
 
 	tx_end(c);
 	return rc;

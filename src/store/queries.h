@@ -30,7 +30,9 @@ Q(INVITE_TAKE, "UPDATE invitations SET used_at = $2, used_by = $3 "
 Q(CARE_LINK, "INSERT INTO care_links (clinician_id, client_id, created_at) VALUES ($1, $2, $3) "
 	     "ON CONFLICT (clinician_id, client_id) DO NOTHING")
 Q(CARE_IS, "SELECT 1 FROM care_links WHERE clinician_id = $1 AND client_id = $2")
-Q(CASELOAD, "SELECT u.id, u.display_name, l.created_at, "
+/* The page's clients are chosen first, so the per-client figures are
+ * computed for those 100, not for the whole caseload before sorting. */
+Q(CASELOAD, "SELECT u.id, u.display_name, p.created_at, "
 	    "(SELECT max(c.created_at) FROM checkins c WHERE c.client_id = u.id), "
 	    "(SELECT c.mood FROM checkins c WHERE c.client_id = u.id "
 	    " ORDER BY c.created_at DESC, c.id DESC LIMIT 1), "
@@ -39,8 +41,10 @@ Q(CASELOAD, "SELECT u.id, u.display_name, l.created_at, "
 	    " AND r.told_clinician = 1 AND r.seen_at IS NULL), "
 	    "(SELECT max(r.level) FROM risk_events r WHERE r.client_id = u.id "
 	    " AND r.told_clinician = 1 AND r.seen_at IS NULL) "
-	    "FROM care_links l JOIN users u ON u.id = l.client_id "
-	    "WHERE l.clinician_id = $1 ORDER BY u.display_name, u.id LIMIT $2 OFFSET $3")
+	    "FROM (SELECT l.client_id, l.created_at FROM care_links l "
+	    "      JOIN users n ON n.id = l.client_id WHERE l.clinician_id = $1 "
+	    "      ORDER BY n.display_name, n.id LIMIT $2 OFFSET $3) p "
+	    "JOIN users u ON u.id = p.client_id ORDER BY u.display_name, u.id")
 Q(CHECKIN_ADD, "INSERT INTO checkins (client_id, mood, feelings, created_at) "
 	       "VALUES ($1, $2, $3, $4) RETURNING id")
 Q(CHECKIN_SET_NOTE, "UPDATE checkins SET note = $2 WHERE id = $1")

@@ -636,7 +636,7 @@ int server_run(app *a)
 		fprintf(stderr, "kindred: bind address '%s' is not an IP address\n", a->cfg.bind);
 		return KD_ECONFIG;
 	}
-	threads = (unsigned)(a->cfg.threads > 0 ? a->cfg.threads : (cores > 0 ? cores : 1));
+	threads = (unsigned)(a->cfg.threads > 0 ? a->cfg.threads : 8 * (cores > 0 ? cores : 1));
 	statics_load(&a->cfg);
 
 	/* Signals are taken by sigwait() below, never by a worker. */
