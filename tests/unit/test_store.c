@@ -660,6 +660,86 @@ static void test_audit(void **state)
 
 /* --- login throttling --- */
 
+/* Audit rows in groups (audit_group.c): rows from many threads are all
+ * written, in order per thread; reading the trail sees every row added
+ * before; closing the store writes what is still queued. */
+typedef struct au_writer {
+	store *s;
+	int64_t subject;
+	int n;
+} au_writer;
+
+static void *audit_writer(void *arg)
+{
+	au_writer *a = arg;
+	int i;
+
+	for (i = 0; i < a->n; i++)
+		if (store_audit_add(a->s, 1000 + i, a->subject, a->subject, "read", "checkins", i + 1,
+				    1, "own data") != 0)
+			return (void *)1;
+	return NULL;
+}
+
+typedef struct au_order {
+	int n, out_of_order;
+	int64_t last_at, last_id;
+} au_order;
+
+static int audit_order_cb(void *arg, const store_audit_row *r)
+{
+	au_order *o = arg;
+
+	if (o->n && (r->at >= o->last_at || r->id >= o->last_id))
+		o->out_of_order++;
+	o->last_at = r->at;
+	o->last_id = r->id;
+	o->n++;
+	return 0;
+}
+
+static void test_audit_groups(void **state)
+{
+	fx *f = *state;
+	pthread_t t[4];
+	au_writer a[4];
+	au_order w = {0};
+	char *err = NULL;
+	int i;
+
+	assert_int_equal(store_audit_defer(f->s), 0);
+	for (i = 0; i < 4; i++) {
+		a[i].s = f->s;
+		char name[8];
+		snprintf(name, sizeof(name), "g%d", i);
+		a[i].subject = add_user(f->s, "client", name, "G");
+		a[i].n = 500;
+		assert_int_equal(pthread_create(&t[i], NULL, audit_writer, &a[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		void *rc;
+		assert_int_equal(pthread_join(t[i], &rc), 0);
+		assert_null(rc);
+	}
+	/* Reading the trail flushes first: all 500 of the first subject's. */
+	assert_int_equal(store_audit_each(f->s, a[0].subject, 1000, audit_order_cb, &w), 0);
+	assert_int_equal(w.n, 500);
+	/* Newest first, and in the order they were added. */
+	assert_int_equal(w.out_of_order, 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM audit"), 2000);
+
+	/* Rows still queued when the store closes are written. */
+	for (i = 0; i < 300; i++)
+		assert_int_equal(store_audit_add(f->s, 5000, a[1].subject, a[1].subject, "read",
+						 "journal", 0, 1, "own data"),
+				 0);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM audit WHERE resource = 'journal'"),
+			 300);
+	assert_int_equal(store_open(f->path, &f->s, &err), 0);
+}
+
 static void test_throttle(void **state)
 {
 	fx *f = *state;
@@ -1010,6 +1090,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_caseload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checkins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_groups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_throttle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
