@@ -50,6 +50,11 @@ typedef struct db_driver {
 	int (*begin)(db *c);
 	int (*commit)(db *c);
 	int (*rollback)(db *c);
+	/* Optional (NULL: each statement reads on its own): the reads that
+	 * follow, until read_end or the first write, share one snapshot and
+	 * one read lock.  A write, or begin, ends it first. */
+	int (*read_begin)(db *c);
+	void (*read_end)(db *c);
 	/* Inside a transaction, waits for and holds until its end the lock
 	 * called key, shared by every connection to the database (other
 	 * servers' too): for check-then-write transactions that a unique

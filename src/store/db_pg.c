@@ -535,6 +535,8 @@ const db_driver db_pg_driver = {
 	pg_begin,
 	pg_commit,
 	pg_rollback,
+	NULL, /* each statement is its own snapshot: one round trip */
+	NULL,
 	pg_lock,
 	pg_query,
 	pg_step,

@@ -51,6 +51,7 @@ struct db {
 	sqlite3 *h;
 	wal_sync *sync; /* NULL for a database without a file */
 	int in_tx; /* holds writer_lock from begin() to commit/rollback */
+	int in_read; /* in a read transaction (read_begin) */
 	sqlite3_stmt *stmts[Q_COUNT];
 	struct db_cur curs[Q_COUNT];
 };
@@ -241,10 +242,13 @@ static int sqlite_simple(db *c, const char *sql)
  * last of them, never corrupt the file.  IMMEDIATE takes the write lock
  * up front, so a transaction that reads then writes cannot deadlock
  * against another writer. */
+static void sqlite_read_end(db *c);
+
 static int sqlite_begin(db *c)
 {
 	int rc;
 
+	sqlite_read_end(c);
 	pthread_mutex_lock(&writer_lock);
 	rc = sqlite_simple(c, "BEGIN IMMEDIATE");
 	if (rc != 0) {
@@ -291,6 +295,32 @@ static int sqlite_rollback(db *c)
 
 	tx_end(c);
 	return rc;
+}
+
+/* A request's reads in one read transaction: each statement on its own
+ * would take and drop the WAL read lock (fcntl calls) and check the page
+ * cache against the log again. */
+static int sqlite_read_begin(db *c)
+{
+	int rc;
+
+	if (c->in_tx || c->in_read)
+		return 0;
+	if ((rc = sqlite_simple(c, "BEGIN DEFERRED")) != 0)
+		return rc;
+	c->in_read = 1;
+	return 0;
+}
+
+static void sqlite_read_end(db *c)
+{
+	if (!c->in_read)
+		return;
+	c->in_read = 0;
+	/* Never leave a connection inside a transaction, pinning its
+	 * snapshot for good. */
+	if (sqlite_simple(c, "COMMIT") != 0 && !sqlite3_get_autocommit(c->h))
+		sqlite_simple(c, "ROLLBACK");
 }
 
 /* BEGIN IMMEDIATE already holds the one write lock of the file. */
@@ -352,6 +382,10 @@ static int sqlite_query(db *c, int qid, const db_arg *args, int nargs, db_cur **
 		return sqlite_err(c->h, rc);
 	}
 	cur = &c->curs[qid];
+	/* A write in a read transaction would meet a stale snapshot: end the
+	 * reading first and write as ever. */
+	if (c->in_read && !sqlite3_stmt_readonly(st))
+		sqlite_read_end(c);
 	cur->locked = !c->in_tx && !sqlite3_stmt_readonly(st);
 	if (cur->locked)
 		pthread_mutex_lock(&writer_lock);
@@ -467,6 +501,8 @@ const db_driver db_sqlite_driver = {
 	sqlite_begin,
 	sqlite_commit,
 	sqlite_rollback,
+	sqlite_read_begin,
+	sqlite_read_end,
 	sqlite_lock,
 	sqlite_query,
 	sqlite_step,

@@ -249,6 +249,25 @@ int store_rollback(store *s)
 	return s->drv->rollback(k->c);
 }
 
+int store_read_begin(store *s)
+{
+	conn *k = conn_get(s);
+
+	if (!k)
+		return open_rc;
+	if (k->depth > 0 || !s->drv->read_begin)
+		return 0;
+	return s->drv->read_begin(k->c);
+}
+
+void store_read_end(store *s)
+{
+	conn *k = pthread_getspecific(s->key);
+
+	if (k && s->drv->read_end)
+		s->drv->read_end(k->c);
+}
+
 int store_lock(store *s, enum store_lock which)
 {
 	conn *k = conn_get(s);
@@ -1252,9 +1271,11 @@ int store_audit_each(store *s, int64_t subject_id, int limit,
 	db_arg a[] = {DB_I(subject_id), DB_I(limit)};
 	int rc;
 
-	/* A person reading their trail sees every access made before. */
+	/* A person reading their trail sees every access made before: the
+	 * rows are flushed, and read outside any snapshot older than that. */
 	if ((rc = store_audit_flush(s)) != 0)
 		return rc;
+	store_read_end(s);
 	return each_row(s, Q_AUDIT_LIST, a, 2, read_audit, (any_fn)fn, arg, 0);
 }
 

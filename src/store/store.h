@@ -48,6 +48,11 @@ int store_schema_version(store *s, int *version);
  * the database is away for now (the request may be tried again); what
  * the transaction wrote is gone, never half-written. */
 int store_begin(store *s);
+/* The reads that follow, until store_read_end or the first write, see
+ * one snapshot and share one read lock (SQLite; a no-op on PostgreSQL).
+ * For a request that mostly reads: a write simply ends it. */
+int store_read_begin(store *s);
+void store_read_end(store *s);
 int store_commit(store *s);
 int store_rollback(store *s);
 

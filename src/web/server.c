@@ -447,6 +447,9 @@ static enum MHD_Result handle(app *a, struct MHD_Connection *c, const char *url,
 		reply_error(&out, 413, "too_large", "That is more than kindred accepts at once.");
 		goto answer;
 	}
+	/* A GET's reads share one snapshot; a write on the way ends it. */
+	if (is_safe_method(method))
+		store_read_begin(a->care.st);
 	cookie = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Cookie");
 	session_load(&r, cookie);
 	bad = read_input(c, &r, st);
@@ -500,6 +503,7 @@ static enum MHD_Result handle(app *a, struct MHD_Connection *c, const char *url,
 	if (!r.api && r.who.id == 0)
 		session_anon_token(&r, &out);
 answer:
+	store_read_end(a->care.st);
 	ret = queue(c, &r, &out, method, url, st);
 	reply_free(&out);
 	json_decref(r.in);
