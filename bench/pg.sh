@@ -11,7 +11,7 @@
 #      query's plan and time (EXPLAIN ANALYZE of queries.h's CASELOAD) and
 #      GET /api/v1/clients end to end.
 # Usage: bench/pg.sh [BUILD_DIR]   (DURATION=10s CONNS=64 CLIENTS=100000;
-#        THREADS=N sets each server's threads, default kindred's one per core;
+#        THREADS=N sets each server's threads, default kindred's eight per core;
 #        PGOPTIONS='-c synchronous_commit=off' and the like reach the server)
 set -eu
 BUILD=${1:-build}
@@ -89,7 +89,7 @@ CONF
 nginx -c "$tmp/nginx.conf" -p "$tmp"
 sleep 0.3
 echo
-echo "kindred bench, PostgreSQL 15 (fsync on, same machine): $(nproc) cores, $CONNS connections, $DURATION each, threads ${THREADS:-one per core}${PGOPTIONS:+, PGOPTIONS=$PGOPTIONS}"
+echo "kindred bench, PostgreSQL 15 (fsync on, same machine): $(nproc) cores, $CONNS connections, $DURATION each, threads ${THREADS:-eight per core}${PGOPTIONS:+, PGOPTIONS=$PGOPTIONS}"
 printf '%-40s %12s %10s %10s\n' "endpoint" "requests/s" "p99" "non-2xx"
 run "checkins, 1 server" "$a/api/v1/checkins" -H "Cookie: $cookie"
 run "caseload, 1 server" "$a/clients" -H "Cookie: $clin"
