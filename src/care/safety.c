@@ -9,6 +9,7 @@
 
 #include "kd.h"
 #include "util/buf.h"
+#include "util/json_write.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,8 @@ int care_safety_save(care *c, const actor *who, int64_t client_id, const json_t 
 	size_t max_items = (size_t)json_integer_value(json_object_get(c->safety, "max_items"));
 	size_t max_len = (size_t)json_integer_value(json_object_get(c->safety, "max_item_length"));
 	char *doc = NULL;
+	size_t doc_len = 0;
+	buf text;
 	int rc;
 
 	if ((rc = policy_require(c->st, who, POLICY_WRITE, RES_SAFETY_PLAN, client_id, 0)) != 0)
@@ -91,9 +94,13 @@ int care_safety_save(care *c, const actor *who, int64_t client_id, const json_t 
 	}
 	if ((rc = store_user_get(c->st, client_id, &owner)) != 0)
 		goto done;
-	doc = json_dumps(plan, JSON_COMPACT);
+	/* json_write, not json_dumps: in a server, jansson's own memory is
+	 * a request's arena, not free()'s. */
+	buf_init(&text);
+	json_write(&text, plan);
+	doc = buf_steal(&text, &doc_len);
 	rc = vault_seal(c->v, owner.id, owner.data_key, owner.data_key_len, "safety_plans", "body",
-			client_id, doc, strlen(doc), &sealed, &sealed_len);
+			client_id, doc, doc_len, &sealed, &sealed_len);
 	if (rc == 0)
 		rc = store_safety_plan_put(c->st, client_id, sealed, sealed_len, (int64_t)time(NULL),
 					   who->id);

@@ -15,6 +15,7 @@
 #include "util/embed.h"
 #include "util/json_write.h"
 #include "web/input.h"
+#include "web/json_arena.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -511,6 +512,19 @@ answer:
 	return ret;
 }
 
+/* Every JSON value of a request comes from the thread's arena and is
+ * let go at once when it has been answered (json_arena.h). */
+static enum MHD_Result handle_in_arena(app *a, struct MHD_Connection *c, const char *url,
+				       const char *method, conn_state *st)
+{
+	enum MHD_Result ret;
+
+	json_arena_begin();
+	ret = handle(a, c, url, method, st);
+	json_arena_end();
+	return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -530,7 +544,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (clen && strtoull(clen, NULL, 10) > a->cfg.max_body)
 			st->too_big = 1;
 		if (clen && strtoull(clen, NULL, 10) > 8 * a->cfg.max_body)
-			return handle(a, c, url, method, st);
+			return handle_in_arena(a, c, url, method, st);
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
@@ -544,12 +558,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		 * client gets a clean 413; a flood is answered at once and the
 		 * library closes the connection instead of reading the rest. */
 		if (st->too_big && !st->answered && st->received > 8 * a->cfg.max_body)
-			return handle(a, c, url, method, st);
+			return handle_in_arena(a, c, url, method, st);
 		return MHD_YES;
 	}
 	if (st->answered)
 		return MHD_YES;
-	return handle(a, c, url, method, st);
+	return handle_in_arena(a, c, url, method, st);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -642,6 +656,7 @@ int server_run(app *a)
 	}
 	threads = (unsigned)(a->cfg.threads > 0 ? a->cfg.threads : 8 * (cores > 0 ? cores : 1));
 	statics_load(&a->cfg);
+	json_arena_install();
 
 	/* Signals are taken by sigwait() below, never by a worker. */
 	sigemptyset(&set);
