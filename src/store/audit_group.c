@@ -2,7 +2,10 @@
  * audit_group.c: see audit_group.h.  The writer takes everything queued,
  * writes it in one transaction and wakes those waiting in flush; while
  * it writes, the next group gathers, so the groups grow with the load.
- * A failed write puts the rows back in front and is tried again.
+ * A failed write puts the rows back in front and is tried again.  The
+ * writer lets a group gather for a few milliseconds: each commit makes
+ * every reading connection drop its page cache, so fewer, larger groups
+ * keep the readers' caches warm.  Someone waiting in flush cuts it short.
  */
 #include "store/audit_group.h"
 
@@ -15,6 +18,9 @@
 #include <string.h>
 #include <time.h>
 
+#define GATHER_NS (5 * 1000 * 1000)
+#define GATHER_ROWS 512
+
 struct audit_group {
 	store *s;
 	pthread_t thread;
@@ -25,6 +31,7 @@ struct audit_group {
 	size_t n, cap;
 	uint64_t queued, written; /* rows ever queued / ever written */
 	int stop;
+	int hurry; /* a flush is waiting: write without gathering */
 };
 
 static void rows_free(audit_new *rows, size_t n)
@@ -67,6 +74,23 @@ static void put_back(audit_group *g, audit_new *rows, size_t n)
 	free(rows);
 }
 
+/* Called with mu held and rows waiting. */
+static void gather(audit_group *g)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += GATHER_NS;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (!g->stop && !g->hurry && g->n < GATHER_ROWS)
+		if (pthread_cond_timedwait(&g->wake, &g->mu, &until) == ETIMEDOUT)
+			break;
+	g->hurry = 0;
+}
+
 static void *writer(void *arg)
 {
 	audit_group *g = arg;
@@ -80,6 +104,7 @@ static void *writer(void *arg)
 			pthread_cond_wait(&g->wake, &g->mu);
 		if (g->n == 0)
 			break;
+		gather(g);
 		rows = g->rows;
 		n = g->n;
 		g->rows = NULL;
@@ -146,7 +171,7 @@ int audit_group_add(audit_group *g, const audit_new *row)
 	r->resource = kd_xstrdup(row->resource);
 	r->reason = kd_xstrdup(row->reason);
 	g->queued++;
-	if (g->n == 1)
+	if (g->n == 1 || g->n == GATHER_ROWS)
 		pthread_cond_signal(&g->wake);
 	pthread_mutex_unlock(&g->mu);
 	return 0;
@@ -162,6 +187,10 @@ int audit_group_flush(audit_group *g)
 	until.tv_sec += 2;
 	pthread_mutex_lock(&g->mu);
 	target = g->queued;
+	if (g->written < target) {
+		g->hurry = 1;
+		pthread_cond_signal(&g->wake);
+	}
 	while (g->written < target && rc == 0)
 		if (pthread_cond_timedwait(&g->done, &g->mu, &until) == ETIMEDOUT)
 			rc = KD_EBUSY;

@@ -169,6 +169,13 @@ static void sqlite_close(db *c)
 	free(c);
 }
 
+/* SQLite counts every allocation under one global mutex unless told
+ * not to; kindred never reads the counts. */
+static void sqlite_configure(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int sqlite_open(const char *location, db **out, char **err)
 {
 	static const char setup[] = "PRAGMA journal_mode = WAL;"
@@ -179,10 +186,12 @@ static int sqlite_open(const char *location, db **out, char **err)
 				     * kernel caches the file for all of them. */
 				    "PRAGMA cache_size = -256;"
 				    "PRAGMA busy_timeout = 10000;";
+	static pthread_once_t configured = PTHREAD_ONCE_INIT;
 	db *c = kd_xcalloc(1, sizeof(*c));
 	char *msg = NULL;
 	int rc;
 
+	pthread_once(&configured, sqlite_configure);
 	rc = sqlite3_open_v2(location, &c->h,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			     NULL);
