@@ -81,7 +81,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: kindred train --task mi|empathy|strategy --data DIR --out FILE\n"
 		"                     [--epochs N] [--lr X] [--l2 X] [--balance X] [--average N]\n"
-		"                     [--seed N]\n");
+		"                     [--seed N] [--calibrate FOLDS]\n");
 }
 
 int cmd_train(int argc, char **argv)
@@ -95,7 +95,7 @@ int cmd_train(int argc, char **argv)
 	lin_opts o;
 	kd_task task;
 	char err[512];
-	int *y = NULL, i, rc = CLI_FAIL, have_dev;
+	int *y = NULL, i, rc = CLI_FAIL, have_dev, folds = 5;
 	size_t h, j;
 
 	memset(&tr, 0, sizeof(tr));
@@ -128,6 +128,8 @@ int cmd_train(int argc, char **argv)
 			o.average = atoi(v);
 		else if (strcmp(argv[i], "--seed") == 0)
 			o.seed = (unsigned)atoi(v);
+		else if (strcmp(argv[i], "--calibrate") == 0)
+			folds = atoi(v);
 		else {
 			usage();
 			return CLI_USAGE;
@@ -136,7 +138,7 @@ int cmd_train(int argc, char **argv)
 	}
 	if (!task_s || !dir || !outp || !(task = corpus_task(task_s)) || o.epochs < 1 ||
 	    o.epochs > 1000 || !(o.lr > 0) || o.l2 < 0 || o.balance < 0 || o.average < 1 ||
-	    o.average > 100) {
+	    o.average > 100 || folds < 0 || folds == 1 || folds > 20) {
 		usage();
 		return CLI_USAGE;
 	}
@@ -165,7 +167,8 @@ int cmd_train(int argc, char **argv)
 		m.head[h].nclass = (uint32_t)nc;
 		for (j = 0; j < tr.n; j++)
 			y[j] = tr.ex[j].y[h];
-		if (lin_train(&m.head[h], &dtr, y, &o, head_names[task][h]) != 0) {
+		if (lin_train(&m.head[h], &dtr, y, &o, head_names[task][h]) != 0 ||
+		    (folds && lin_calibrate(&m.head[h], &dtr, y, &o, folds, head_names[task][h]) != 0)) {
 			fprintf(stderr, "kindred train: out of memory\n");
 			goto done;
 		}

@@ -12,6 +12,7 @@
  * features, a few passes: seconds.  Tables are 2^18 x classes floats.
  */
 #include "cli/linear.h"
+#include "cli/metrics.h"
 
 #include <errno.h>
 #include <math.h>
@@ -185,6 +186,99 @@ int lin_train(lin_head *h, const lin_data *d, const int *y, const lin_opts *o, c
 	rc = 0;
 done:
 	free(sum);
+	return rc;
+}
+
+/* Macro-F1 of argmax(s[i] + off) against y over n examples of K classes. */
+static double oof_macro(const double *s, const int *y, size_t n, uint32_t K, const double *off)
+{
+	metrics m;
+	size_t i;
+	uint32_t c;
+
+	metrics_init(&m, K, K);
+	for (i = 0; i < n; i++) {
+		int best = 0;
+		for (c = 1; c < K; c++)
+			if (s[i * K + c] + off[c] > s[i * K + (uint32_t)best] + off[best])
+				best = (int)c;
+		metrics_add(&m, y[i], best);
+	}
+	return metrics_macro_f1(&m);
+}
+
+int lin_calibrate(lin_head *h, const lin_data *d, const int *y, const lin_opts *o, int folds,
+		  const char *what)
+{
+	const uint32_t K = h->nclass;
+	lin_head t;
+	int *yf = NULL, *yo = NULL, f, round, rc = -1;
+	double *s = NULL, off[8] = {0}, best, v;
+	size_t i, n = 0, *idx = NULL;
+	uint32_t c;
+
+	memset(&t, 0, sizeof(t));
+	t.nclass = K;
+	if (!(yf = malloc((d->n + 1) * sizeof(int))) || !(yo = malloc((d->n + 1) * sizeof(int))) ||
+	    !(idx = malloc((d->n + 1) * sizeof(size_t))) ||
+	    !(s = malloc((d->n + 1) * K * sizeof(double))))
+		goto done;
+	for (i = 0; i < d->n; i++)
+		if (y[i] >= 0 && (uint32_t)y[i] < K)
+			idx[n++] = i;
+	/* folds are contiguous blocks of the corpus, so whole transcripts or
+	 * conversations are held out together, as a new one would be */
+	for (f = 0; f < folds; f++) {
+		double sc[8];
+		for (i = 0; i < d->n; i++)
+			yf[i] = (int)((i * (size_t)folds) / d->n) == f ? -1 : y[i];
+		if (lin_train(&t, d, yf, o, what) != 0)
+			goto done;
+		for (i = 0; i < n; i++) {
+			size_t ex = idx[i];
+			if ((int)((ex * (size_t)folds) / d->n) != f)
+				continue;
+			scores(&t, t.w, t.bias, d, ex, sc);
+			for (c = 0; c < K; c++)
+				s[i * K + c] = sc[c];
+		}
+		free(t.w);
+		t.w = NULL;
+	}
+	for (i = 0; i < n; i++)
+		yo[i] = y[idx[i]];
+	/* coordinate ascent on one offset per class (class 0 is the
+	 * reference); a move must gain, so ties keep the offset at zero */
+	best = oof_macro(s, yo, n, K, off);
+	for (round = 0; round < 3; round++)
+		for (c = 1; c < K; c++) {
+			double keep = off[c], bc = keep;
+			for (v = -2.0; v <= 2.0001; v += 0.05) {
+				double m;
+				off[c] = v;
+				if ((m = oof_macro(s, yo, n, K, off)) > best + 1e-9) {
+					best = m;
+					bc = v;
+				}
+			}
+			off[c] = bc;
+			(void)keep;
+		}
+	if (o->progress || 1)
+		fprintf(stderr, "calibrate %s: out-of-fold macro-F1 %.3f -> %.3f, offsets", what,
+			oof_macro(s, yo, n, K, (double[8]){0}), best);
+	for (c = 0; c < K; c++) {
+		h->bias[c] += (float)off[c];
+		fprintf(stderr, " %+.2f", off[c]);
+	}
+	fprintf(stderr, "\n");
+	rc = 0;
+done:
+	free(t.w);
+	free(yf);
+	free(yo);
+	free(idx);
+	free(s);
 	return rc;
 }
 

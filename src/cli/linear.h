@@ -44,6 +44,12 @@ void lin_opts_default(lin_opts *o);
 /* Trains head h of m on the examples whose label y[i] >= 0.  Returns 0 or
  * -1 on out of memory. */
 int lin_train(lin_head *h, const lin_data *d, const int *y, const lin_opts *o, const char *what);
+/* Moves h's biases so that macro-F1 is best on out-of-fold scores of
+ * the training examples (folds contiguous blocks of d): one offset per
+ * class, a threshold calibration learned without the dev split.  Returns
+ * 0 or -1 on out of memory. */
+int lin_calibrate(lin_head *h, const lin_data *d, const int *y, const lin_opts *o, int folds,
+		  const char *what);
 /* The best class of h for example i of d (float weights, as trained). */
 int lin_predict(const lin_head *h, const lin_data *d, size_t i);
 /* Writes m to path in the engine's format (int8 weights, one scale per
