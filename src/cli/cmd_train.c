@@ -81,7 +81,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: kindred train --task mi|empathy|strategy --data DIR --out FILE\n"
 		"                     [--epochs N] [--lr X] [--l2 X] [--balance X] [--average N]\n"
-		"                     [--seed N] [--calibrate FOLDS]\n");
+		"                     [--seed N] [--calibrate FOLDS] [--mix-esconv N]\n");
 }
 
 int cmd_train(int argc, char **argv)
@@ -95,7 +95,7 @@ int cmd_train(int argc, char **argv)
 	lin_opts o;
 	kd_task task;
 	char err[512];
-	int *y = NULL, i, rc = CLI_FAIL, have_dev, folds = 5;
+	int *y = NULL, i, rc = CLI_FAIL, have_dev, folds = 5, mix = 0;
 	size_t h, j;
 
 	memset(&tr, 0, sizeof(tr));
@@ -130,6 +130,8 @@ int cmd_train(int argc, char **argv)
 			o.seed = (unsigned)atoi(v);
 		else if (strcmp(argv[i], "--calibrate") == 0)
 			folds = atoi(v);
+		else if (strcmp(argv[i], "--mix-esconv") == 0)
+			mix = atoi(v);
 		else {
 			usage();
 			return CLI_USAGE;
@@ -138,12 +140,18 @@ int cmd_train(int argc, char **argv)
 	}
 	if (!task_s || !dir || !outp || !(task = corpus_task(task_s)) || o.epochs < 1 ||
 	    o.epochs > 1000 || !(o.lr > 0) || o.l2 < 0 || o.balance < 0 || o.average < 1 ||
-	    o.average > 100 || folds < 0 || folds == 1 || folds > 20) {
+	    o.average > 100 || folds < 0 || folds == 1 || folds > 20 || mix < 0) {
 		usage();
 		return CLI_USAGE;
 	}
 	if (corpus_load(&tr, task, dir, SPLIT_TRAIN, err, sizeof(err)) != 0) {
 		fprintf(stderr, "kindred train: %s\n", err);
+		goto done;
+	}
+	if (mix && (task != KD_TASK_MI ||
+		    corpus_add_esconv_as_mi(&tr, dir, (size_t)mix, err, sizeof(err)) != 0)) {
+		fprintf(stderr, "kindred train: --mix-esconv: %s\n",
+			task != KD_TASK_MI ? "only for --task mi" : err);
 		goto done;
 	}
 	if (tr.n == 0) {

@@ -12,7 +12,6 @@
  * features, a few passes: seconds.  Tables are 2^18 x classes floats.
  */
 #include "cli/linear.h"
-#include "cli/metrics.h"
 
 #include <errno.h>
 #include <math.h>
@@ -189,22 +188,27 @@ done:
 	return rc;
 }
 
-/* Macro-F1 of argmax(s[i] + off) against y over n examples of K classes. */
+/* Macro-F1 of argmax(s[i] + off) against y over n examples of K classes
+ * (every class counts, as in metrics.c). */
 static double oof_macro(const double *s, const int *y, size_t n, uint32_t K, const double *off)
 {
-	metrics m;
-	size_t i;
+	size_t i, tp[8] = {0}, gold[8] = {0}, pred[8] = {0};
+	double sum = 0;
 	uint32_t c;
 
-	metrics_init(&m, K, K);
 	for (i = 0; i < n; i++) {
-		int best = 0;
+		uint32_t best = 0;
 		for (c = 1; c < K; c++)
-			if (s[i * K + c] + off[c] > s[i * K + (uint32_t)best] + off[best])
-				best = (int)c;
-		metrics_add(&m, y[i], best);
+			if (s[i * K + c] + off[c] > s[i * K + best] + off[best])
+				best = c;
+		gold[y[i]]++;
+		pred[best]++;
+		tp[best] += (uint32_t)y[i] == best;
 	}
-	return metrics_macro_f1(&m);
+	for (c = 0; c < K; c++)
+		if (gold[c] + pred[c])
+			sum += 2.0 * (double)tp[c] / (double)(gold[c] + pred[c]);
+	return sum / K;
 }
 
 int lin_calibrate(lin_head *h, const lin_data *d, const int *y, const lin_opts *o, int folds,
@@ -226,19 +230,21 @@ int lin_calibrate(lin_head *h, const lin_data *d, const int *y, const lin_opts *
 	for (i = 0; i < d->n; i++)
 		if (y[i] >= 0 && (uint32_t)y[i] < K)
 			idx[n++] = i;
-	/* folds are contiguous blocks of the corpus, so whole transcripts or
-	 * conversations are held out together, as a new one would be */
+	/* folds are contiguous blocks of the labelled examples, so whole
+	 * transcripts or conversations are held out together, as a new one
+	 * would be */
 	for (f = 0; f < folds; f++) {
 		double sc[8];
-		for (i = 0; i < d->n; i++)
-			yf[i] = (int)((i * (size_t)folds) / d->n) == f ? -1 : y[i];
+		memcpy(yf, y, d->n * sizeof(int));
+		for (i = 0; i < n; i++)
+			if ((int)((i * (size_t)folds) / n) == f)
+				yf[idx[i]] = -1;
 		if (lin_train(&t, d, yf, o, what) != 0)
 			goto done;
 		for (i = 0; i < n; i++) {
-			size_t ex = idx[i];
-			if ((int)((ex * (size_t)folds) / d->n) != f)
+			if ((int)((i * (size_t)folds) / n) != f)
 				continue;
-			scores(&t, t.w, t.bias, d, ex, sc);
+			scores(&t, t.w, t.bias, d, idx[i], sc);
 			for (c = 0; c < K; c++)
 				s[i * K + c] = sc[c];
 		}
@@ -252,7 +258,7 @@ int lin_calibrate(lin_head *h, const lin_data *d, const int *y, const lin_opts *
 	best = oof_macro(s, yo, n, K, off);
 	for (round = 0; round < 3; round++)
 		for (c = 1; c < K; c++) {
-			double keep = off[c], bc = keep;
+			double bc = off[c];
 			for (v = -2.0; v <= 2.0001; v += 0.05) {
 				double m;
 				off[c] = v;
@@ -262,10 +268,8 @@ int lin_calibrate(lin_head *h, const lin_data *d, const int *y, const lin_opts *
 				}
 			}
 			off[c] = bc;
-			(void)keep;
 		}
-	if (o->progress || 1)
-		fprintf(stderr, "calibrate %s: out-of-fold macro-F1 %.3f -> %.3f, offsets", what,
+	fprintf(stderr, "calibrate %s: out-of-fold macro-F1 %.3f -> %.3f, offsets", what,
 			oof_macro(s, yo, n, K, (double[8]){0}), best);
 	for (c = 0; c < K; c++) {
 		h->bias[c] += (float)off[c];
