@@ -6,7 +6,9 @@
  * only the rows of an example's features change (the L2 penalty too, so
  * it is applied per touch, not per step).  Weights are averaged over the
  * last half of the updates, which steadies a stochastic linear model
- * much as it does for the averaged perceptron.
+ * much as it does for the averaged perceptron.  lin_calibrate then
+ * moves the biases per class on out-of-fold scores (one-vs-rest
+ * thresholds in effect, learned from the training split alone).
  *
  * Workload: a few thousand to tens of thousands of examples of ~100
  * features, a few passes: seconds.  Tables are 2^18 x classes floats.

@@ -14,14 +14,22 @@
  *   context    from the other speaker's latest turn (what a reflection
  *              reflects): the share of the utterance's content stems found
  *              there and the count of shared stems (bucketed, alone and
- *              with the opening word), whether that turn asked a question,
- *              its length (not its words: on EPITOME the seeker's words
- *              cost 3-8 points of macro-F1, on AnnoMI and ESConv they
- *              gained nothing); the speaker's own previous turn
- *              (its first word, stems, whether it asked or was cut off);
- *              how many turns came before (bucketed: where in the
- *              conversation we are); whether this turn starts or ends
- *              with a dash (AnnoMI splits a turn around "mm-hmm").
+ *              with the opening word and with a final '?': "so you'd like
+ *              to stop?" repeating the client is a reflection), whether
+ *              that turn asked a question, its length (not its words: on
+ *              EPITOME the seeker's words cost 3-8 points of macro-F1, on
+ *              AnnoMI and ESConv they gained nothing); when that turn is a
+ *              backchannel ("mm-hmm"), the same overlap with the other
+ *              speaker's last substantive turn before it; the speaker's
+ *              own previous turn (its first word, stems, whether it asked
+ *              or was cut off; its stems again as a continuation when
+ *              either side of the cut has a dash); how many turns came
+ *              before (bucketed: where in the conversation we are);
+ *              whether this turn starts or ends with a dash (AnnoMI
+ *              splits a turn around "mm-hmm");
+ *   ending     the last two stems ("is that right", "right?") and the
+ *              first two with the final '?' ("do you ...?" asks, "so you
+ *              ...?" reflects).
  *
  * Changing anything here changes what a weight means: bump
  * KD_FEATURE_VERSION, so that older model files are refused, and retrain.
