@@ -487,6 +487,10 @@ int corpus_add_esconv_as_mi(corpus *c, const char *dir, size_t every, char *err,
 		}
 		x->y[0] = beh[st];
 		x->y[3] = sub[st];
+		/* a restatement says what the seeker said (simple), a
+		 * reflection of feelings adds what they felt (complex) */
+		if (st == 1 || st == 2)
+			x->y[2] = st - 1;
 		c->ex[c->n++] = *x;
 	}
 	free(es.ex);

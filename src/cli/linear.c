@@ -213,6 +213,8 @@ static double oof_macro(const double *s, const int *y, size_t n, uint32_t K, con
 	return sum / K;
 }
 
+#define CALIB_GAIN 0.003 /* out-of-fold macro-F1 the offsets must gain */
+
 int lin_calibrate(lin_head *h, const lin_data *d, const int *y, const lin_opts *o, int folds,
 		  const char *what)
 {
@@ -271,8 +273,13 @@ int lin_calibrate(lin_head *h, const lin_data *d, const int *y, const lin_opts *
 			}
 			off[c] = bc;
 		}
-	fprintf(stderr, "calibrate %s: out-of-fold macro-F1 %.3f -> %.3f, offsets", what,
-			oof_macro(s, yo, n, K, (double[8]){0}), best);
+	/* offsets that gain less than CALIB_GAIN in all chase noise */
+	v = oof_macro(s, yo, n, K, (double[8]){0});
+	if (best < v + CALIB_GAIN)
+		for (c = 0; c < K; c++)
+			off[c] = 0;
+	fprintf(stderr, "calibrate %s: out-of-fold macro-F1 %.3f -> %.3f, offsets", what, v,
+		best < v + CALIB_GAIN ? v : best);
 	for (c = 0; c < K; c++) {
 		h->bias[c] += (float)off[c];
 		fprintf(stderr, " %+.2f", off[c]);
