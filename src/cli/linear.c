@@ -66,10 +66,51 @@ int lin_predict(const lin_head *h, const lin_data *d, size_t i)
 	return best;
 }
 
-static unsigned rnd(unsigned *s)
+unsigned lin_rand(unsigned *s)
 {
 	*s = *s * 1103515245u + 12345u;
 	return (*s >> 8) & 0xffffffu;
+}
+
+size_t lin_labelled(const lin_data *d, const int *y, uint32_t K, double balance, size_t *order,
+		    double *cw)
+{
+	size_t i, n = 0, count[8] = {0};
+	uint32_t c;
+
+	for (i = 0; i < d->n; i++)
+		if (y[i] >= 0 && (uint32_t)y[i] < K) {
+			order[n++] = i;
+			count[y[i]]++;
+		}
+	for (c = 0; c < K; c++)
+		cw[c] = count[c] ? pow((double)n / ((double)K * (double)count[c]), balance) : 0;
+	return n;
+}
+
+void lin_shuffle(size_t *order, size_t n, unsigned *seed)
+{
+	size_t i;
+
+	for (i = n; i > 1; i--) {
+		size_t r = lin_rand(seed) % i, t = order[i - 1];
+		order[i - 1] = order[r];
+		order[r] = t;
+	}
+}
+
+void lin_softmax_grad(double *s, uint32_t K, int lab, double weight)
+{
+	double z = 0, mx = s[0];
+	uint32_t c;
+
+	for (c = 1; c < K; c++)
+		if (s[c] > mx)
+			mx = s[c];
+	for (c = 0; c < K; c++)
+		z += (s[c] = exp(s[c] - mx));
+	for (c = 0; c < K; c++)
+		s[c] = weight * (s[c] / z - (c == (uint32_t)lab));
 }
 
 /* One run of training from zero weights with the given seed. */
@@ -78,8 +119,8 @@ static int train_once(lin_head *h, const lin_data *d, const int *y, const lin_op
 {
 	const uint32_t K = h->nclass;
 	float *g2 = NULL, *avg = NULL, gb2[8] = {0}, bias_avg[8] = {0};
-	size_t *order = NULL, n = 0, i, j, k, count[8] = {0};
-	double cw[8], s[8], p[8];
+	size_t *order = NULL, n, i, j, k;
+	double cw[8], p[8];
 	uint32_t c;
 	int ep, rc = -1;
 
@@ -88,32 +129,16 @@ static int train_once(lin_head *h, const lin_data *d, const int *y, const lin_op
 	    !(avg = calloc(ROWS * K, sizeof(float))) || !(order = malloc((d->n + 1) * sizeof(size_t))))
 		goto done;
 	memset(h->bias, 0, sizeof(h->bias));
-	for (i = 0; i < d->n; i++)
-		if (y[i] >= 0 && (uint32_t)y[i] < K) {
-			order[n++] = i;
-			count[y[i]]++;
-		}
-	for (c = 0; c < K; c++)
-		cw[c] = count[c] ? pow((double)n / ((double)K * (double)count[c]), o->balance) : 0;
+	n = lin_labelled(d, y, K, o->balance, order, cw);
 	for (ep = 0; ep < o->epochs; ep++) {
-		for (i = n; i > 1; i--) {
-			size_t r = rnd(&seed) % i, t = order[i - 1];
-			order[i - 1] = order[r];
-			order[r] = t;
-		}
+		lin_shuffle(order, n, &seed);
 		for (j = 0; j < n; j++) {
 			size_t ex = order[j], nf = d->off[ex + 1] - d->off[ex];
-			double z = 0, mx, norm = nf ? 1.0 / sqrt((double)nf) : 0;
-			int lab = y[ex];
-			scores(h, h->w, h->bias, d, ex, s);
-			mx = s[0];
-			for (c = 1; c < K; c++)
-				if (s[c] > mx)
-					mx = s[c];
-			for (c = 0; c < K; c++)
-				z += (p[c] = exp(s[c] - mx));
+			double norm = nf ? 1.0 / sqrt((double)nf) : 0;
+			scores(h, h->w, h->bias, d, ex, p);
+			lin_softmax_grad(p, K, y[ex], cw[y[ex]]);
 			for (c = 0; c < K; c++) {
-				double g = cw[lab] * (p[c] / z - (c == (uint32_t)lab));
+				double g = p[c];
 				gb2[c] += (float)(g * g);
 				h->bias[c] -= (float)(o->lr * g / sqrt(gb2[c] + 1e-8));
 				p[c] = g * norm;

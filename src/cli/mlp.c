@@ -18,15 +18,9 @@
 #define ROWS ((size_t)1 << KD_FEATURE_BITS)
 #define HMAX 256
 
-static unsigned rnd(unsigned *s)
-{
-	*s = *s * 1103515245u + 12345u;
-	return (*s >> 8) & 0xffffffu;
-}
-
 static double urand(unsigned *s)
 {
-	return (double)rnd(s) / 16777216.0 - 0.5;
+	return (double)lin_rand(s) / 16777216.0 - 0.5;
 }
 
 typedef struct net {
@@ -94,8 +88,8 @@ int mlp_try(const lin_data *tr, const int *ytr, const lin_data *dv, const int *y
 	    size_t H, const lin_opts *o, const char *what)
 {
 	net m;
-	size_t *order = NULL, n = 0, i, j, c, k, count[8] = {0};
-	double cw[8], a[HMAX], s[8], p[8], dh[HMAX];
+	size_t *order = NULL, n, i, j, c, k;
+	double cw[8], a[HMAX], p[8], dh[HMAX];
 	unsigned seed = o->seed;
 	int ep, rc = -1;
 
@@ -112,32 +106,14 @@ int mlp_try(const lin_data *tr, const int *ytr, const lin_data *dv, const int *y
 		m.E[i] = (float)(0.2 * urand(&seed));
 	for (i = 0; i < H * K; i++)
 		m.W[i] = (float)(2.0 * urand(&seed) / sqrt((double)H));
-	for (i = 0; i < tr->n; i++)
-		if (ytr[i] >= 0 && (size_t)ytr[i] < K) {
-			order[n++] = i;
-			count[ytr[i]]++;
-		}
-	for (c = 0; c < K; c++)
-		cw[c] = count[c] ? pow((double)n / ((double)K * (double)count[c]), o->balance) : 0;
+	n = lin_labelled(tr, ytr, (uint32_t)K, o->balance, order, cw);
 	for (ep = 0; ep < o->epochs; ep++) {
-		for (i = n; i > 1; i--) {
-			size_t r = rnd(&seed) % i, t = order[i - 1];
-			order[i - 1] = order[r];
-			order[r] = t;
-		}
+		lin_shuffle(order, n, &seed);
 		for (j = 0; j < n; j++) {
 			size_t ex = order[j], h, nf = tr->off[ex + 1] - tr->off[ex];
-			double z = 0, mx, norm = nf ? 1.0 / sqrt((double)nf) : 0;
-			int lab = ytr[ex];
-			forward(&m, tr, ex, a, s);
-			mx = s[0];
-			for (c = 1; c < K; c++)
-				if (s[c] > mx)
-					mx = s[c];
-			for (c = 0; c < K; c++)
-				z += (p[c] = exp(s[c] - mx));
-			for (c = 0; c < K; c++)
-				p[c] = cw[lab] * (p[c] / z - (c == (size_t)lab));
+			double norm = nf ? 1.0 / sqrt((double)nf) : 0;
+			forward(&m, tr, ex, a, p);
+			lin_softmax_grad(p, (uint32_t)K, ytr[ex], cw[ytr[ex]]);
 			for (h = 0; h < H; h++) {
 				dh[h] = 0;
 				if (a[h] <= 0)
