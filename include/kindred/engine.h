@@ -259,7 +259,7 @@ int kd_analyze(kd_analyzer *a, const kd_input *in, kd_result *out);
  * rejected with KD_ENGINE_EDATA, as are short, long or inconsistent ones. */
 
 #define KD_MODEL_MAGIC "KDM1"
-#define KD_FEATURE_VERSION 2u
+#define KD_FEATURE_VERSION 3u
 #define KD_FEATURE_BITS 17u
 
 typedef enum kd_task {

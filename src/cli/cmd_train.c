@@ -5,6 +5,14 @@
  * binary).  When the corpus has a dev split, each head's macro-F1 on it
  * is printed, measured with the weights as written (int8).
  *
+ * Each head's biases are then moved per class to the best macro-F1 on
+ * out-of-fold scores of the training split (--calibrate, linear.c): the
+ * dev split measures and never tunes.  --mix-esconv N adds every N-th
+ * ESConv supporter turn, mapped to MI behaviour, to the mi training set,
+ * so the mi model sees peer support next to AnnoMI's transcripts.
+ * --try-mlp H trains a hidden-layer network instead and only prints its
+ * dev figures (mlp.c; the engine reads linear models).
+ *
  * Features come from the rules-only engine (lexicons, no models), the
  * same features kd_analyze computes, so training and use cannot drift.
  *
@@ -21,6 +29,7 @@
 #include "cli/corpus.h"
 #include "cli/linear.h"
 #include "cli/metrics.h"
+#include "cli/mlp.h"
 #include "kd.h"
 
 static const char *const head_names[4][4] = {
@@ -81,7 +90,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: kindred train --task mi|empathy|strategy --data DIR --out FILE\n"
 		"                     [--epochs N] [--lr X] [--l2 X] [--balance X] [--average N]\n"
-		"                     [--seed N]\n");
+		"                     [--seed N] [--calibrate FOLDS] [--mix-esconv N] [--try-mlp H]\n");
 }
 
 int cmd_train(int argc, char **argv)
@@ -95,7 +104,7 @@ int cmd_train(int argc, char **argv)
 	lin_opts o;
 	kd_task task;
 	char err[512];
-	int *y = NULL, i, rc = CLI_FAIL, have_dev;
+	int *y = NULL, i, rc = CLI_FAIL, have_dev, folds = 5, mix = 0, mlp = 0;
 	size_t h, j;
 
 	memset(&tr, 0, sizeof(tr));
@@ -128,6 +137,12 @@ int cmd_train(int argc, char **argv)
 			o.average = atoi(v);
 		else if (strcmp(argv[i], "--seed") == 0)
 			o.seed = (unsigned)atoi(v);
+		else if (strcmp(argv[i], "--calibrate") == 0)
+			folds = atoi(v);
+		else if (strcmp(argv[i], "--mix-esconv") == 0)
+			mix = atoi(v);
+		else if (strcmp(argv[i], "--try-mlp") == 0)
+			mlp = atoi(v);
 		else {
 			usage();
 			return CLI_USAGE;
@@ -136,12 +151,18 @@ int cmd_train(int argc, char **argv)
 	}
 	if (!task_s || !dir || !outp || !(task = corpus_task(task_s)) || o.epochs < 1 ||
 	    o.epochs > 1000 || !(o.lr > 0) || o.l2 < 0 || o.balance < 0 || o.average < 1 ||
-	    o.average > 100) {
+	    o.average > 100 || folds < 0 || folds == 1 || folds > 20 || mix < 0) {
 		usage();
 		return CLI_USAGE;
 	}
 	if (corpus_load(&tr, task, dir, SPLIT_TRAIN, err, sizeof(err)) != 0) {
 		fprintf(stderr, "kindred train: %s\n", err);
+		goto done;
+	}
+	if (mix && (task != KD_TASK_MI ||
+		    corpus_add_esconv_as_mi(&tr, dir, (size_t)mix, err, sizeof(err)) != 0)) {
+		fprintf(stderr, "kindred train: --mix-esconv: %s\n",
+			task != KD_TASK_MI ? "only for --task mi" : err);
 		goto done;
 	}
 	if (tr.n == 0) {
@@ -156,6 +177,24 @@ int cmd_train(int argc, char **argv)
 	featurise(a, &tr, &dtr, "train", o.progress);
 	if (have_dev)
 		featurise(a, &dv, &ddv, "dev", o.progress);
+	if (mlp) {
+		/* an experiment: dev figures of a hidden-layer network, no file */
+		int *yd = kd_xmalloc((dv.n + 1) * sizeof(int));
+		y = kd_xmalloc((tr.n + 1) * sizeof(int));
+		for (h = 0; h < kd_task_heads(task, 0, NULL); h++) {
+			size_t nc = 0;
+			kd_task_heads(task, h, &nc);
+			for (j = 0; j < tr.n; j++)
+				y[j] = tr.ex[j].y[h];
+			for (j = 0; j < dv.n; j++)
+				yd[j] = dv.ex[j].y[h];
+			mlp_try(&dtr, y, have_dev ? &ddv : NULL, yd, nc, (size_t)mlp, &o,
+				head_names[task][h]);
+		}
+		free(yd);
+		rc = CLI_OK;
+		goto done;
+	}
 	m.task = task;
 	m.nheads = kd_task_heads(task, 0, NULL);
 	y = kd_xmalloc((tr.n + 1) * sizeof(int));
@@ -165,7 +204,8 @@ int cmd_train(int argc, char **argv)
 		m.head[h].nclass = (uint32_t)nc;
 		for (j = 0; j < tr.n; j++)
 			y[j] = tr.ex[j].y[h];
-		if (lin_train(&m.head[h], &dtr, y, &o, head_names[task][h]) != 0) {
+		if (lin_train(&m.head[h], &dtr, y, &o, head_names[task][h]) != 0 ||
+		    (folds && lin_calibrate(&m.head[h], &dtr, y, &o, folds, head_names[task][h]) != 0)) {
 			fprintf(stderr, "kindred train: out of memory\n");
 			goto done;
 		}

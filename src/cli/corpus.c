@@ -459,6 +459,44 @@ done:
 	return rc;
 }
 
+int corpus_add_esconv_as_mi(corpus *c, const char *dir, size_t every, char *err, size_t errlen)
+{
+	static const int beh[8] = {0, 1, 1, 3, 3, 2, 2, 3}, sub[8] = {-1, -1, -1, -1, -1, 1, 0, -1};
+	char path[4096];
+	corpus es;
+	size_t i, k = 0;
+
+	memset(&es, 0, sizeof(es));
+	pathf(path, sizeof(path), "%s/esconv", dir);
+	if (!exists(path))
+		pathf(path, sizeof(path), "%s", dir);
+	if (every == 0 || load_esconv(&es, path, SPLIT_TRAIN, err, errlen) != 0) {
+		corpus_free(&es);
+		return every == 0 ? 0 : -1;
+	}
+	for (i = 0; i < es.n; i++) {
+		corpus_ex *x = &es.ex[i];
+		int st = x->y[0];
+		if (st < 0 || k++ % every != 0) {
+			ex_free(x);
+			continue;
+		}
+		if (c->n == c->cap) {
+			c->cap = c->cap ? c->cap * 2 : 256;
+			c->ex = kd_xrealloc(c->ex, c->cap * sizeof(*c->ex));
+		}
+		x->y[0] = beh[st];
+		x->y[3] = sub[st];
+		/* a restatement says what the seeker said (simple), a
+		 * reflection of feelings adds what they felt (complex) */
+		if (st == 1 || st == 2)
+			x->y[2] = st - 1;
+		c->ex[c->n++] = *x;
+	}
+	free(es.ex);
+	return 0;
+}
+
 /* ---- the user's own JSON Lines ---- */
 
 static kd_speaker speaker_of(const char *s)

@@ -50,6 +50,16 @@ typedef enum { SPLIT_TRAIN, SPLIT_DEV } corpus_split;
 int corpus_load(corpus *c, kd_task task, const char *dir, corpus_split split, char *err,
 		size_t errlen);
 
+/* Appends every `every`-th supporter turn of ESConv's train split (in
+ * dir/esconv or dir) to c as an mi example, its strategy mapped to the MI
+ * behaviour it roughly is (Question -> question, its subtype unlabelled;
+ * Restatement -> reflection/simple, Reflection of feelings ->
+ * reflection/complex; Suggestions -> therapist_input/advice, Information
+ * -> therapist_input/information; Self-disclosure, Affirmation, Others
+ * -> other).  Peer-support text next to AnnoMI's, so that the mi model
+ * does not learn AnnoMI's quirks.  0, or -1 and err. */
+int corpus_add_esconv_as_mi(corpus *c, const char *dir, size_t every, char *err, size_t errlen);
+
 /* Parses one JSONL line of the user format into c (0, or -1 and err). */
 int corpus_jsonl_line(corpus *c, kd_task task, const char *line, size_t len, char *err,
 		      size_t errlen);

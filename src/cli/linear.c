@@ -6,7 +6,9 @@
  * only the rows of an example's features change (the L2 penalty too, so
  * it is applied per touch, not per step).  Weights are averaged over the
  * last half of the updates, which steadies a stochastic linear model
- * much as it does for the averaged perceptron.
+ * much as it does for the averaged perceptron.  lin_calibrate then
+ * moves the biases per class on out-of-fold scores (one-vs-rest
+ * thresholds in effect, learned from the training split alone).
  *
  * Workload: a few thousand to tens of thousands of examples of ~100
  * features, a few passes: seconds.  Tables are 2^18 x classes floats.
@@ -64,10 +66,51 @@ int lin_predict(const lin_head *h, const lin_data *d, size_t i)
 	return best;
 }
 
-static unsigned rnd(unsigned *s)
+unsigned lin_rand(unsigned *s)
 {
 	*s = *s * 1103515245u + 12345u;
 	return (*s >> 8) & 0xffffffu;
+}
+
+size_t lin_labelled(const lin_data *d, const int *y, uint32_t K, double balance, size_t *order,
+		    double *cw)
+{
+	size_t i, n = 0, count[8] = {0};
+	uint32_t c;
+
+	for (i = 0; i < d->n; i++)
+		if (y[i] >= 0 && (uint32_t)y[i] < K) {
+			order[n++] = i;
+			count[y[i]]++;
+		}
+	for (c = 0; c < K; c++)
+		cw[c] = count[c] ? pow((double)n / ((double)K * (double)count[c]), balance) : 0;
+	return n;
+}
+
+void lin_shuffle(size_t *order, size_t n, unsigned *seed)
+{
+	size_t i;
+
+	for (i = n; i > 1; i--) {
+		size_t r = lin_rand(seed) % i, t = order[i - 1];
+		order[i - 1] = order[r];
+		order[r] = t;
+	}
+}
+
+void lin_softmax_grad(double *s, uint32_t K, int lab, double weight)
+{
+	double z = 0, mx = s[0];
+	uint32_t c;
+
+	for (c = 1; c < K; c++)
+		if (s[c] > mx)
+			mx = s[c];
+	for (c = 0; c < K; c++)
+		z += (s[c] = exp(s[c] - mx));
+	for (c = 0; c < K; c++)
+		s[c] = weight * (s[c] / z - (c == (uint32_t)lab));
 }
 
 /* One run of training from zero weights with the given seed. */
@@ -76,8 +119,8 @@ static int train_once(lin_head *h, const lin_data *d, const int *y, const lin_op
 {
 	const uint32_t K = h->nclass;
 	float *g2 = NULL, *avg = NULL, gb2[8] = {0}, bias_avg[8] = {0};
-	size_t *order = NULL, n = 0, i, j, k, count[8] = {0};
-	double cw[8], s[8], p[8];
+	size_t *order = NULL, n, i, j, k;
+	double cw[8], p[8];
 	uint32_t c;
 	int ep, rc = -1;
 
@@ -86,32 +129,16 @@ static int train_once(lin_head *h, const lin_data *d, const int *y, const lin_op
 	    !(avg = calloc(ROWS * K, sizeof(float))) || !(order = malloc((d->n + 1) * sizeof(size_t))))
 		goto done;
 	memset(h->bias, 0, sizeof(h->bias));
-	for (i = 0; i < d->n; i++)
-		if (y[i] >= 0 && (uint32_t)y[i] < K) {
-			order[n++] = i;
-			count[y[i]]++;
-		}
-	for (c = 0; c < K; c++)
-		cw[c] = count[c] ? pow((double)n / ((double)K * (double)count[c]), o->balance) : 0;
+	n = lin_labelled(d, y, K, o->balance, order, cw);
 	for (ep = 0; ep < o->epochs; ep++) {
-		for (i = n; i > 1; i--) {
-			size_t r = rnd(&seed) % i, t = order[i - 1];
-			order[i - 1] = order[r];
-			order[r] = t;
-		}
+		lin_shuffle(order, n, &seed);
 		for (j = 0; j < n; j++) {
 			size_t ex = order[j], nf = d->off[ex + 1] - d->off[ex];
-			double z = 0, mx, norm = nf ? 1.0 / sqrt((double)nf) : 0;
-			int lab = y[ex];
-			scores(h, h->w, h->bias, d, ex, s);
-			mx = s[0];
-			for (c = 1; c < K; c++)
-				if (s[c] > mx)
-					mx = s[c];
-			for (c = 0; c < K; c++)
-				z += (p[c] = exp(s[c] - mx));
+			double norm = nf ? 1.0 / sqrt((double)nf) : 0;
+			scores(h, h->w, h->bias, d, ex, p);
+			lin_softmax_grad(p, K, y[ex], cw[y[ex]]);
 			for (c = 0; c < K; c++) {
-				double g = cw[lab] * (p[c] / z - (c == (uint32_t)lab));
+				double g = p[c];
 				gb2[c] += (float)(g * g);
 				h->bias[c] -= (float)(o->lr * g / sqrt(gb2[c] + 1e-8));
 				p[c] = g * norm;
@@ -185,6 +212,111 @@ int lin_train(lin_head *h, const lin_data *d, const int *y, const lin_opts *o, c
 	rc = 0;
 done:
 	free(sum);
+	return rc;
+}
+
+/* Macro-F1 of argmax(s[i] + off) against y over n examples of K classes
+ * (every class counts, as in metrics.c). */
+static double oof_macro(const double *s, const int *y, size_t n, uint32_t K, const double *off)
+{
+	size_t i, tp[8] = {0}, gold[8] = {0}, pred[8] = {0};
+	double sum = 0;
+	uint32_t c;
+
+	for (i = 0; i < n; i++) {
+		uint32_t best = 0;
+		for (c = 1; c < K; c++)
+			if (s[i * K + c] + off[c] > s[i * K + best] + off[best])
+				best = c;
+		gold[y[i]]++;
+		pred[best]++;
+		tp[best] += (uint32_t)y[i] == best;
+	}
+	for (c = 0; c < K; c++)
+		if (gold[c] + pred[c])
+			sum += 2.0 * (double)tp[c] / (double)(gold[c] + pred[c]);
+	return sum / K;
+}
+
+#define CALIB_GAIN 0.003 /* out-of-fold macro-F1 the offsets must gain */
+
+int lin_calibrate(lin_head *h, const lin_data *d, const int *y, const lin_opts *o, int folds,
+		  const char *what)
+{
+	const uint32_t K = h->nclass;
+	lin_head t;
+	int *yf = NULL, *yo = NULL, f, round, rc = -1;
+	double *s = NULL, off[8] = {0}, best, v;
+	size_t i, n = 0, *idx = NULL;
+	uint32_t c;
+
+	memset(&t, 0, sizeof(t));
+	t.nclass = K;
+	if (!(yf = malloc((d->n + 1) * sizeof(int))) || !(yo = malloc((d->n + 1) * sizeof(int))) ||
+	    !(idx = malloc((d->n + 1) * sizeof(size_t))) ||
+	    !(s = malloc((d->n + 1) * K * sizeof(double))))
+		goto done;
+	for (i = 0; i < d->n; i++)
+		if (y[i] >= 0 && (uint32_t)y[i] < K)
+			idx[n++] = i;
+	/* folds are contiguous blocks of the labelled examples, so whole
+	 * transcripts or conversations are held out together, as a new one
+	 * would be */
+	for (f = 0; f < folds; f++) {
+		double sc[8];
+		memcpy(yf, y, d->n * sizeof(int));
+		for (i = 0; i < n; i++)
+			if ((int)((i * (size_t)folds) / n) == f)
+				yf[idx[i]] = -1;
+		if (lin_train(&t, d, yf, o, what) != 0)
+			goto done;
+		for (i = 0; i < n; i++) {
+			if ((int)((i * (size_t)folds) / n) != f)
+				continue;
+			scores(&t, t.w, t.bias, d, idx[i], sc);
+			for (c = 0; c < K; c++)
+				s[i * K + c] = sc[c];
+		}
+		free(t.w);
+		t.w = NULL;
+	}
+	for (i = 0; i < n; i++)
+		yo[i] = y[idx[i]];
+	/* coordinate ascent on one offset per class (class 0 is the
+	 * reference); a move must gain, so ties keep the offset at zero */
+	best = oof_macro(s, yo, n, K, off);
+	for (round = 0; round < 3; round++)
+		for (c = 1; c < K; c++) {
+			double bc = off[c];
+			for (v = -2.0; v <= 2.0001; v += 0.05) {
+				double m;
+				off[c] = v;
+				if ((m = oof_macro(s, yo, n, K, off)) > best + 1e-9) {
+					best = m;
+					bc = v;
+				}
+			}
+			off[c] = bc;
+		}
+	/* offsets that gain less than CALIB_GAIN in all chase noise */
+	v = oof_macro(s, yo, n, K, (double[8]){0});
+	if (best < v + CALIB_GAIN)
+		for (c = 0; c < K; c++)
+			off[c] = 0;
+	fprintf(stderr, "calibrate %s: out-of-fold macro-F1 %.3f -> %.3f, offsets", what, v,
+		best < v + CALIB_GAIN ? v : best);
+	for (c = 0; c < K; c++) {
+		h->bias[c] += (float)off[c];
+		fprintf(stderr, " %+.2f", off[c]);
+	}
+	fprintf(stderr, "\n");
+	rc = 0;
+done:
+	free(t.w);
+	free(yf);
+	free(yo);
+	free(idx);
+	free(s);
 	return rc;
 }
 

@@ -44,6 +44,23 @@ void lin_opts_default(lin_opts *o);
 /* Trains head h of m on the examples whose label y[i] >= 0.  Returns 0 or
  * -1 on out of memory. */
 int lin_train(lin_head *h, const lin_data *d, const int *y, const lin_opts *o, const char *what);
+/* Shared by the trainers (linear.c, mlp.c): lin_labelled puts the
+ * indices of d's examples labelled 0..K-1 in order[] (room for d->n) and
+ * each class's weight (n / (K n_c))^balance in cw[], returning how many;
+ * lin_shuffle permutes order[0..n) from *seed (lin_rand: the generator);
+ * lin_softmax_grad turns scores s[0..K) into weight * (softmax - one-hot
+ * of lab), the loss gradient per score. */
+size_t lin_labelled(const lin_data *d, const int *y, uint32_t K, double balance, size_t *order,
+		    double *cw);
+unsigned lin_rand(unsigned *s);
+void lin_shuffle(size_t *order, size_t n, unsigned *seed);
+void lin_softmax_grad(double *s, uint32_t K, int lab, double weight);
+/* Moves h's biases so that macro-F1 is best on out-of-fold scores of
+ * the training examples (folds contiguous blocks of d): one offset per
+ * class, a threshold calibration learned without the dev split.  Returns
+ * 0 or -1 on out of memory. */
+int lin_calibrate(lin_head *h, const lin_data *d, const int *y, const lin_opts *o, int folds,
+		  const char *what);
 /* The best class of h for example i of d (float weights, as trained). */
 int lin_predict(const lin_head *h, const lin_data *d, size_t i);
 /* Writes m to path in the engine's format (int8 weights, one scale per

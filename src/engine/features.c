@@ -14,14 +14,22 @@
  *   context    from the other speaker's latest turn (what a reflection
  *              reflects): the share of the utterance's content stems found
  *              there and the count of shared stems (bucketed, alone and
- *              with the opening word), whether that turn asked a question,
- *              its length (not its words: on EPITOME the seeker's words
- *              cost 3-8 points of macro-F1, on AnnoMI and ESConv they
- *              gained nothing); the speaker's own previous turn
- *              (its first word, stems, whether it asked or was cut off);
- *              how many turns came before (bucketed: where in the
- *              conversation we are); whether this turn starts or ends
- *              with a dash (AnnoMI splits a turn around "mm-hmm").
+ *              with the opening word and with a final '?': "so you'd like
+ *              to stop?" repeating the client is a reflection), whether
+ *              that turn asked a question, its length (not its words: on
+ *              EPITOME the seeker's words cost 3-8 points of macro-F1, on
+ *              AnnoMI and ESConv they gained nothing); when that turn is a
+ *              backchannel ("mm-hmm"), the same overlap with the other
+ *              speaker's last substantive turn before it; the speaker's
+ *              own previous turn (its first word, stems, whether it asked
+ *              or was cut off; its stems again as a continuation when
+ *              either side of the cut has a dash); how many turns came
+ *              before (bucketed: where in the conversation we are);
+ *              whether this turn starts or ends with a dash (AnnoMI
+ *              splits a turn around "mm-hmm");
+ *   ending     the last two stems ("is that right", "right?") and the
+ *              first two with the final '?' ("do you ...?" asks, "so you
+ *              ...?" reflects).
  *
  * Changing anything here changes what a weight means: bump
  * KD_FEATURE_VERSION, so that older model files are refused, and retrain.
@@ -36,7 +44,8 @@
 enum {
 	F_BIAS = 1, F_UNI, F_BI, F_TRI, F_FIRST, F_FIRST2, F_LAST, F_NEG, F_Q, F_LEN, F_CUE,
 	F_RULE, F_OVL, F_OVLFIRST, F_SHARED, F_CTXQ, F_CTXLEN, F_CTXUNI, F_OPEN, F_SHAPE, F_POS,
-	F_PREVFIRST, F_PREVQ, F_PREVUNI
+	F_PREVFIRST, F_PREVQ, F_PREVUNI, F_LAST2, F_QFIRST2, F_QOVL, F_CONTUNI, F_SUB, F_SUBFIRST,
+	F_SUBSTEM
 };
 
 #define BOS 0x5bd1e995u /* the stem hash of a sentence start */
@@ -95,6 +104,46 @@ static const kd_turn *own_turn(const kd_input *in)
 	return NULL;
 }
 
+/* The other speaker's latest turn of SUBSTANTIVE words or more within
+ * the last LOOKBACK turns, when their very latest turn is shorter (a
+ * backchannel: AnnoMI cuts a therapist's turn around "mm-hmm", and what
+ * is reflected is what the client said before it), or NULL. */
+#define SUBSTANTIVE 4
+#define LOOKBACK 6
+
+static const kd_turn *substantive_turn(const kd_input *in, const kd_text *c)
+{
+	size_t i = in->n_context, seen = 0, words;
+	int latest = 1;
+
+	if (!c->ntok || c->ntok >= SUBSTANTIVE)
+		return NULL;
+	while (i-- > 0 && seen++ < LOOKBACK) {
+		const kd_turn *t = &in->context[i];
+		const char *s = t->text;
+		size_t j;
+		int inword = 0;
+		if (t->speaker == in->speaker)
+			continue;
+		if (latest) {
+			latest = 0;
+			continue;
+		}
+		/* a cheap word count on the raw text decides whether to pay for
+		 * the text layer */
+		for (j = 0, words = 0; s && j < t->len; j++) {
+			int w = (s[j] >= 'a' && s[j] <= 'z') || (s[j] >= 'A' && s[j] <= 'Z') ||
+				(unsigned char)s[j] >= 0x80;
+			if (w && !inword)
+				words++;
+			inword = w;
+		}
+		if (words >= SUBSTANTIVE)
+			return t;
+	}
+	return NULL;
+}
+
 /* 1 if the original text starts (end = 0) or ends (end = 1) with a dash:
  * a turn cut by the other speaker's backchannel, continuing elsewhere. */
 static unsigned dashed(const kd_text *t, int end)
@@ -124,7 +173,8 @@ int features_extract(kd_analyzer *a, const kd_input *in)
 	kd_speaker sp = in->speaker;
 	size_t i, nq = 0, content = 0, shared = 0, ntok = t->ntok;
 	uint64_t p1 = BOS, p2 = BOS, first;
-	unsigned ovl = 0;
+	unsigned ovl = 0, qlast;
+	const kd_turn *sub;
 	kd_mi mi;
 	kd_empathy em;
 	kd_input hin;
@@ -202,19 +252,49 @@ int features_extract(kd_analyzer *a, const kd_input *in)
 	PUSH(F_SHAPE, 1, dashed(t, 0));
 	PUSH(F_SHAPE, 2, dashed(t, 1));
 	PUSH(F_POS, bucket(in->n_context), 0);
+	/* how it ends ("is that right?", "right?") and conjunctions with the
+	 * final question mark: "so you ...?" is a reflection, "do you ...?" a
+	 * question, and a question repeating the client's words reflects */
+	qlast = t->nsent && (t->sent[t->nsent - 1].flags & SF_QUESTION);
+	PUSH(F_LAST2, ntok > 1 ? t->tok[ntok - 2].hstem : 0, ntok ? t->tok[ntok - 1].hstem : 0);
+	PUSH(F_QFIRST2, (first << 1) ^ qlast, ntok > 1 ? t->tok[1].hstem : 0);
+	PUSH(F_QOVL, ovl, qlast);
+	/* the other speaker's last substantive turn, when the latest one was
+	 * a backchannel: its overlap, as above */
+	pv = &a->prev;
+	a->prev.ntok = a->prev.nsent = 0;
+	if ((sub = substantive_turn(in, c)) != NULL) {
+		if ((rc = text_analyse(&a->prev, sub->text ? sub->text : "", sub->len, a->stemmer,
+				       &a->e->wc)) != 0)
+			return rc;
+		shared = 0;
+		for (i = 0; i < ntok; i++)
+			if (t->tok[i].slen >= 3 && has_stem(pv, t->tok[i].hstem)) {
+				shared++;
+				PUSH(F_SUBSTEM, 1, 0);
+			}
+		ovl = content ? (unsigned)(1 + (shared * 5) / content) : 0;
+		PUSH(F_SUB, ovl, qlast);
+		PUSH(F_SUBFIRST, ovl, first);
+	}
 	/* the speaker's own previous turn: what they were doing (a cut-off
 	 * turn continues it; strategies come in sequences) */
-	pv = &a->prev;
 	a->prev.ntok = a->prev.nsent = 0;
 	if (own && (rc = text_analyse(&a->prev, own->text ? own->text : "", own->len, a->stemmer,
 				      &a->e->wc)) != 0)
 		return rc;
 	if (pv->ntok) {
+		unsigned cont = dashed(t, 0) || dashed(pv, 1);
 		PUSH(F_PREVFIRST, pv->tok[0].hstem, 0);
 		PUSH(F_PREVQ, pv->nsent && (pv->sent[pv->nsent - 1].flags & SF_QUESTION), 0);
 		PUSH(F_PREVQ, 2, dashed(pv, 1));
-		for (i = 0; i < pv->ntok; i++)
+		for (i = 0; i < pv->ntok; i++) {
 			PUSH(F_PREVUNI, pv->tok[i].hstem, 0);
+			/* a turn cut by a backchannel is read with the part
+			 * before it: the same behaviour */
+			if (cont)
+				PUSH(F_CONTUNI, pv->tok[i].hstem, 0);
+		}
 	} else {
 		PUSH(F_PREVFIRST, 0, 1);
 	}
