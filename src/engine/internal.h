@@ -199,6 +199,7 @@ struct kd_engine {
 	cue_rule *cue_rules;
 	size_t n_cues;
 	kd_model model[MODEL_TASKS];
+	const char *refused[MODEL_TASKS]; /* why a given model was not loaded */
 	int8_t *w;      /* 2^KD_FEATURE_BITS rows of MODEL_COLS weights, all models */
 	uint32_t ncol;  /* columns in use */
 	char **strings; /* every string the rules point at, owned */
@@ -346,8 +347,9 @@ void compassion_read(kd_analyzer *a, const kd_result *r, kd_compassion *out);
  * cues_read left.  Returns 0 or KD_ENGINE_ENOMEM. */
 int features_extract(kd_analyzer *a, const kd_input *in);
 /* Parses one model file into e (copying its weights into e->w).  Returns
- * 0, KD_ENGINE_EDATA (message via d) or KD_ENGINE_ENOMEM. */
-int model_load(kd_engine *e, const kd_engine_data *d, const kd_blob *b);
+ * 0, KD_ENGINE_EDATA (e untouched, *why a static reason) or
+ * KD_ENGINE_ENOMEM. */
+int model_load(kd_engine *e, const kd_blob *b, const char **why);
 /* Whether e has any model. */
 int model_any(const kd_engine *e);
 /* Scores every column for a->feat into a->col. */

@@ -97,3 +97,13 @@ test("eval says clearly when the corpora are missing", () => {
   assert.equal(r.code, 1);
   assert.match(r.err, /missing/);
 });
+
+test("analyze --version says how each reading is made", () => {
+  const r = run(["analyze", "--version"]);
+  assert.equal(r.code, 0, r.err);
+  for (const name of ["mi", "empathy", "strategy", "risk", "stigma", "compassion"])
+    assert.match(r.out, new RegExp(`^  ${name} +(model|rules)`, "m"));
+  assert.match(r.out, /^  risk +rules$/m);
+  // the built-in models fit this engine: no warning
+  assert.doesNotMatch(r.err, /warning/);
+});
