@@ -113,7 +113,12 @@ typedef struct kd_lex {
 	size_t nslot;    /* power of two */
 	lex_slot *slot2; /* patterns by their first two words */
 	size_t nslot2;
+	/* one bit per key of slot and of slot2 (LEX_FILTER_BITS each): most
+	 * words start no pattern, and a bit in L1 says so before a probe */
+	uint64_t *filter;
 } kd_lex;
+
+#define LEX_FILTER_BITS 15
 
 typedef struct lex_match {
 	uint32_t rule;

@@ -357,12 +357,20 @@ static int tokenise(kd_text *t, struct sb_stemmer *st, const kd_wclass *wc)
 	uint32_t pending = TF_BOUNDARY, quoted = 0;
 
 	while (i < n) {
-		r = utf8proc_iterate(p + i, (utf8proc_ssize_t)(n - i), &cp);
-		if (r <= 0)
+		/* ASCII, most of any text, needs no decoder */
+		if (p[i] < 0x80) {
+			cp = p[i];
+			r = 1;
+		} else if ((r = utf8proc_iterate(p + i, (utf8proc_ssize_t)(n - i), &cp)) <= 0) {
 			return KD_ENGINE_EUTF8;
+		}
 		next = 0;
-		if (i + (size_t)r < n && utf8proc_iterate(p + i + r, (utf8proc_ssize_t)(n - i - (size_t)r), &next) < 0)
-			next = 0;
+		if (i + (size_t)r < n) {
+			if (p[i + (size_t)r] < 0x80)
+				next = p[i + (size_t)r];
+			else if (utf8proc_iterate(p + i + r, (utf8proc_ssize_t)(n - i - (size_t)r), &next) < 0)
+				next = 0;
+		}
 		if (is_word_cp(cp)) {
 			if (!in_word) {
 				ws = i;
