@@ -157,6 +157,7 @@ typedef struct risk_rule {
 	uint8_t noneg;  /* negation before the cue does not cancel it */
 	uint8_t negonly; /* the cue counts only when negated ("... keep living") */
 	uint8_t anchored; /* the pattern names its subject ("myself") */
+	uint8_t needmod;  /* counts only with modifiers around it (risk.c) */
 	const char *name;
 } risk_rule;
 

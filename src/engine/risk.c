@@ -50,16 +50,32 @@ enum {
 	RC_RECOVERY,
 	RC_RELAPSE,
 	RC_WANT,
-	RC_DEATH
+	RC_DEATH,
+	RC_HARM,
+	RC_HARMCTX,
+	RC_HISTORY,
+	RC_TOPIC,
+	RC_GAME
 };
 
 /* A wish, intent or consideration and a death concept in one sentence,
  * within this many words of each other, make an ideation cue. */
 #define PAIR_SPAN 8
 
+/* A self-harm act or object and what makes it the writer's own (an
+ * urge, coping, "again", a body part) make a self_harm cue within a
+ * sentence of each other. */
+#define HARM_SENTS 1
+
+/* A needmod cue ("one last time", "high enough") counts only with this
+ * many modifiers within NEEDMOD_SENTS sentences, and is then imminent. */
+#define NEEDMOD_MIN 2
+#define NEEDMOD_SENTS 4
+
 static const char *const cat_names[] = {
 	"", "self_harm", "ideation", "imminent", "means", "time", "plan",
 	"block", "past", "recovery", "relapse", "want", "death",
+	"harm", "harmctx", "history", "topic", "game",
 };
 
 typedef struct risk_state {
@@ -107,6 +123,7 @@ static int risk_row(void *vctx, tsv_row *row)
 	r->cat = cat;
 	r->noneg = row->nfield > 2 && strstr(row->field[2], "noneg") != NULL;
 	r->negonly = row->nfield > 2 && strstr(row->field[2], "negonly") != NULL;
+	r->needmod = row->nfield > 2 && strstr(row->field[2], "needmod") != NULL;
 	if (!(r->name = engine_cue_name(e, row->field[1])))
 		return KD_ENGINE_ENOMEM;
 	rc = lex_add(&e->risk, row->field[1], (uint32_t)e->n_risk, c->scratch, c->st, &e->wc);
@@ -184,8 +201,20 @@ static int elsewhere(const kd_text *t, const lex_match *m, uint32_t other_mask)
 	return text_referent(t, m->first, other_mask) == TF_OTHER;
 }
 
+/* Whether sentence s says "I", "me" or "my" anywhere. */
+static int sent_self(const kd_text *t, uint32_t s)
+{
+	uint32_t i;
+
+	for (i = t->sent[s].first; i < t->sent[s].end; i++)
+		if (t->tok[i].flags & TF_SELF)
+			return 1;
+	return 0;
+}
+
 /* Whether match m of rule r survives the context rules: negation, a
- * helper's question, someone else's words, an idiom, recovered history. */
+ * helper's question, someone else's words, an idiom, recovered history,
+ * a clinical or media topic with nobody in it, a game. */
 static int cue_ok(const risk_state *st, const lex_match *m, const risk_rule *r)
 {
 	const kd_text *t = st->t;
@@ -208,8 +237,73 @@ static int cue_ok(const risk_state *st, const lex_match *m, const risk_rule *r)
 		if (c2 == RC_RECOVERY && !st->relapse && !overlaps(m, b) &&
 		    t->tok[b->first].clause == k->clause)
 			return 0;
+		/* "years ago", "my history of": over unless it came back */
+		if (c2 == RC_HISTORY && !st->relapse && t->tok[b->first].sent == k->sent &&
+		    !overlaps(m, b))
+			return 0;
+		/* a lecture, a screening form, a study: unless the writer is in it */
+		if (c2 == RC_TOPIC && t->tok[b->first].sent == k->sent && !overlaps(m, b) &&
+		    !sent_self(t, k->sent))
+			return 0;
+		if (c2 == RC_GAME && t->tok[b->first].clause == k->clause && !overlaps(m, b))
+			return 0;
 	}
 	return 1;
+}
+
+/* The partner category of a pairing category, and the level they make. */
+static uint8_t partner(uint8_t cat, kd_risk_level *level)
+{
+	if (cat == RC_WANT) {
+		*level = KD_RISK_IDEATION;
+		return RC_DEATH;
+	}
+	if (cat == RC_HARM) {
+		*level = KD_RISK_SELF_HARM;
+		return RC_HARMCTX;
+	}
+	return 0;
+}
+
+/* Whether match d (the partner) is near enough to m: want + death in one
+ * sentence within PAIR_SPAN words; harm + its context within HARM_SENTS
+ * sentences. */
+static int near(const kd_text *t, const lex_match *m, const lex_match *d, uint8_t cat)
+{
+	uint32_t ms = t->tok[m->first].sent, ds = t->tok[d->first].sent;
+
+	if (cat == RC_HARM)
+		return (ms > ds ? ms - ds : ds - ms) <= HARM_SENTS;
+	if (ms != ds)
+		return 0;
+	return (d->first > m->last ? d->first - m->last : m->first - d->last) <= PAIR_SPAN;
+}
+
+/* Counts the modifiers (means, time, plan) that survive the context
+ * rules within sentences [lo, hi] and outside match not (if any), adding
+ * them as evidence when add. */
+static int modifiers(kd_analyzer *a, const risk_state *st, uint32_t lo, uint32_t hi,
+		     const lex_match *not, int add, size_t *n)
+{
+	const kd_text *t = st->t;
+	size_t i;
+	int rc;
+
+	*n = 0;
+	for (i = 0; i < st->lm->n; i++) {
+		const lex_match *m = &st->lm->m[i];
+		const risk_rule *r = &st->e->risk_rules[m->rule];
+		uint32_t s = t->tok[m->first].sent;
+		if (r->cat < RC_MEANS || r->cat > RC_PLAN || s < lo || s > hi ||
+		    (not && overlaps(m, not)))
+			continue;
+		if (!cue_ok(st, m, r))
+			continue;
+		if (add && (rc = add_evidence(a, t, m, r->name)) != 0)
+			return rc;
+		(*n)++;
+	}
+	return 0;
 }
 
 int risk_read(kd_analyzer *a, kd_speaker sp, kd_risk *out)
@@ -217,7 +311,7 @@ int risk_read(kd_analyzer *a, kd_speaker sp, kd_risk *out)
 	const kd_engine *e = a->e;
 	const kd_text *t = &a->text;
 	lex_matches *lm = &a->lm;
-	size_t i, j, nmod = 0;
+	size_t i, j, nmod = 0, nout = 0;
 	int rc, blocked;
 	risk_state st;
 	kd_risk_level level = KD_RISK_NONE;
@@ -250,24 +344,24 @@ int risk_read(kd_analyzer *a, kd_speaker sp, kd_risk *out)
 		if (!blocked && !(t->tok[lm->m[i].first].flags & TF_NEGATED))
 			st.recovered = 1;
 	}
-	/* direct cues, then wish + death pairs (so a direct cue names a span
-	 * both found), then modifiers near a cue */
+	/* direct cues, then pairs (so a direct cue names a span both found),
+	 * then modifiers near a cue */
 	for (i = 0; i < 2 * lm->n; i++) {
 		const lex_match *m = &lm->m[i % lm->n];
 		const risk_rule *r = &e->risk_rules[m->rule];
 		const kd_tok *k = &t->tok[m->first];
+		kd_risk_level plevel = KD_RISK_NONE;
+		uint8_t pcat = partner(r->cat, &plevel);
 		lex_match pair;
-		if ((r->cat == RC_WANT) != (i >= lm->n))
+		if ((pcat != 0) != (i >= lm->n))
 			continue;
-		if (r->cat == RC_WANT) {
+		if (pcat) {
 			if (!cue_ok(&st, m, r))
 				continue;
 			for (j = 0; j < lm->n; j++) {
 				const lex_match *d = &lm->m[j];
 				const risk_rule *dr = &e->risk_rules[d->rule];
-				if (dr->cat != RC_DEATH || overlaps(m, d) || t->tok[d->first].sent != k->sent)
-					continue;
-				if ((d->first > m->last ? d->first - m->last : m->first - d->last) > PAIR_SPAN)
+				if (dr->cat != pcat || overlaps(m, d) || !near(t, m, d, r->cat))
 					continue;
 				if (!cue_ok(&st, d, dr))
 					continue;
@@ -280,8 +374,9 @@ int risk_read(kd_analyzer *a, kd_speaker sp, kd_risk *out)
 				continue;
 			m = &pair;
 			r = &e->risk_rules[lm->m[j].rule];
-			level = level > KD_RISK_IDEATION ? level : KD_RISK_IDEATION;
-		} else if (r->cat < RC_SELF_HARM || r->cat > RC_IMMINENT || !cue_ok(&st, m, r)) {
+			level = level > plevel ? level : plevel;
+		} else if (r->cat < RC_SELF_HARM || r->cat > RC_IMMINENT || r->needmod ||
+			   !cue_ok(&st, m, r)) {
 			continue;
 		} else if ((kd_risk_level)r->cat > level) {
 			level = (kd_risk_level)r->cat;
@@ -293,21 +388,30 @@ int risk_read(kd_analyzer *a, kd_speaker sp, kd_risk *out)
 		if (k->sent > cue_sent_hi)
 			cue_sent_hi = k->sent;
 	}
+	/* cues too common alone ("one last time", "high enough") count with
+	 * a plan, means or time around them, and then as imminent */
+	for (i = 0; i < lm->n; i++) {
+		const lex_match *m = &lm->m[i];
+		const risk_rule *r = &e->risk_rules[m->rule];
+		uint32_t s = t->tok[m->first].sent;
+		uint32_t lo = s > NEEDMOD_SENTS ? s - NEEDMOD_SENTS : 0;
+		if (!r->needmod || !cue_ok(&st, m, r))
+			continue;
+		/* one modifier may be its own ("tonight's the night"), not all */
+		if ((rc = modifiers(a, &st, lo, s + NEEDMOD_SENTS, m, 0, &nout)) != 0 ||
+		    (rc = modifiers(a, &st, lo, s + NEEDMOD_SENTS, NULL, 0, &nmod)) != 0)
+			goto done;
+		if (nout < 1 || nmod < NEEDMOD_MIN)
+			continue;
+		if ((rc = add_evidence(a, t, m, r->name)) != 0 ||
+		    (rc = modifiers(a, &st, lo, s + NEEDMOD_SENTS, NULL, 1, &nmod)) != 0)
+			goto done;
+		level = KD_RISK_IMMINENT;
+	}
 	if (level != KD_RISK_NONE && level != KD_RISK_IMMINENT) {
-		for (i = 0; i < lm->n; i++) {
-			const lex_match *m = &lm->m[i];
-			const risk_rule *r = &e->risk_rules[m->rule];
-			const kd_tok *k = &t->tok[m->first];
-			if (r->cat < RC_MEANS || r->cat > RC_PLAN)
-				continue;
-			if (k->sent + 2 < cue_sent_lo || k->sent > cue_sent_hi + 2)
-				continue;
-			if (!cue_ok(&st, m, r))
-				continue;
-			if ((rc = add_evidence(a, t, m, r->name)) != 0)
-				goto done;
-			nmod++;
-		}
+		uint32_t lo = cue_sent_lo > 2 ? cue_sent_lo - 2 : 0;
+		if ((rc = modifiers(a, &st, lo, cue_sent_hi + 2, NULL, 1, &nmod)) != 0)
+			goto done;
 		if (nmod > 0)
 			level = KD_RISK_IMMINENT;
 	}
