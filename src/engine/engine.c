@@ -380,7 +380,7 @@ int kd_analyze(kd_analyzer *a, const kd_input *in, kd_result *out)
 	if ((rc = prepare(a, in, (want & rules) && (e->n_cues || model_any(e)))) != 0)
 		goto fail;
 	if ((want & KD_READ_RISK) && e->n_risk) {
-		if ((rc = risk_read(a, in->speaker, &out->risk)) != 0)
+		if ((rc = risk_read(a, in, &out->risk)) != 0)
 			goto fail;
 		out->readings |= KD_READ_RISK;
 		out->source[3] = KD_SOURCE_RULES;

@@ -332,7 +332,8 @@ int grow(void **p, size_t *cap, size_t need, size_t sz);
 
 int risk_load(kd_engine *e, const kd_engine_data *d, const kd_blob *b, kd_text *scratch,
 	      struct sb_stemmer *st);
-int risk_read(kd_analyzer *a, kd_speaker sp, kd_risk *out);
+/* Reads in->text, and for a client the turns before it (in->context). */
+int risk_read(kd_analyzer *a, const kd_input *in, kd_risk *out);
 int stigma_load(kd_engine *e, const kd_engine_data *d, const kd_blob *b, kd_text *scratch,
 		struct sb_stemmer *st);
 int stigma_read(kd_analyzer *a, const kd_stigma_hit **hits, size_t *n);

@@ -55,7 +55,14 @@ enum {
 	RC_HARMCTX,
 	RC_HISTORY,
 	RC_TOPIC,
-	RC_GAME
+	RC_GAME,
+	RC_ASK,
+	RC_ASKHARM,
+	RC_ASKPLAN,
+	RC_ASKSAFE,
+	RC_YES,
+	RC_NO,
+	RC_REFER
 };
 
 /* A wish, intent or consideration and a death concept in one sentence,
@@ -76,6 +83,7 @@ static const char *const cat_names[] = {
 	"", "self_harm", "ideation", "imminent", "means", "time", "plan",
 	"block", "past", "recovery", "relapse", "want", "death",
 	"harm", "harmctx", "history", "topic", "game",
+	"ask", "askharm", "askplan", "asksafe", "yes", "no", "refer",
 };
 
 typedef struct risk_state {
@@ -306,10 +314,13 @@ static int modifiers(kd_analyzer *a, const risk_state *st, uint32_t lo, uint32_t
 	return 0;
 }
 
-int risk_read(kd_analyzer *a, kd_speaker sp, kd_risk *out)
+/* The risk level of text t on its own (a helper's when helper), its
+ * cues added to a->ev; a->lm keeps t's matches and *stp the state that
+ * judged them, for the context rules after. */
+static int risk_eval(kd_analyzer *a, const kd_text *t, int helper, risk_state *stp,
+		     kd_risk_level *levelp)
 {
 	const kd_engine *e = a->e;
-	const kd_text *t = &a->text;
 	lex_matches *lm = &a->lm;
 	size_t i, j, nmod = 0, nout = 0;
 	int rc, blocked;
@@ -318,12 +329,10 @@ int risk_read(kd_analyzer *a, kd_speaker sp, kd_risk *out)
 	uint32_t cue_sent_lo = UINT32_MAX, cue_sent_hi = 0;
 
 	lm->n = 0;
-	a->nev = 0;
-	memset(out, 0, sizeof(*out));
 	st.e = e;
 	st.t = t;
 	st.lm = lm;
-	st.helper = sp == KD_SPEAKER_HELPER;
+	st.helper = helper;
 	st.other = TF_OTHER | (st.helper ? TF_YOU : 0);
 	st.recovered = st.relapse = 0;
 	if ((rc = lex_scan(&e->risk, t, lm)) != 0)
@@ -414,6 +423,151 @@ int risk_read(kd_analyzer *a, kd_speaker sp, kd_risk *out)
 			goto done;
 		if (nmod > 0)
 			level = KD_RISK_IMMINENT;
+	}
+	*stp = st;
+	*levelp = level;
+done:
+	return rc;
+}
+
+/* The first match of category cat in lm that survives the context rules
+ * and starts within the first `within` words (any start when 0). */
+static const lex_match *first_of(const risk_state *st, uint8_t cat, uint32_t within)
+{
+	size_t i;
+
+	for (i = 0; i < st->lm->n; i++) {
+		const lex_match *m = &st->lm->m[i];
+		const risk_rule *r = &st->e->risk_rules[m->rule];
+		if (r->cat == cat && (!within || m->first < within) && cue_ok(st, m, r))
+			return m;
+	}
+	return NULL;
+}
+
+/* What the turns before a client's text say about it:
+ *   - *asked: the level a helper's question just before asked about ("are
+ *     you thinking of ending your life?", a cue in a question sentence,
+ *     whoever its subject), and *rule the cue that asked; *safe when it
+ *     asked whether the person is safe (so "no" is the risky answer);
+ *   - *said: the highest level of the client's own last CTX_OWN turns.
+ * Uses a->prev as scratch; leaves a->ev empty. */
+#define CTX_OWN 3
+
+static int risk_context(kd_analyzer *a, const kd_input *in, kd_risk_level *asked, uint32_t *rule,
+			int *safe, kd_risk_level *said)
+{
+	const kd_engine *e = a->e;
+	kd_text *t = &a->prev;
+	risk_state st;
+	kd_risk_level l;
+	size_t i, k, own = 0;
+	int rc = 0;
+
+	*asked = *said = KD_RISK_NONE;
+	*safe = 0;
+	for (i = in->n_context; i-- > 0 && own < CTX_OWN;) {
+		const kd_turn *c = &in->context[i];
+		int question = c->speaker == KD_SPEAKER_HELPER && i + 1 == in->n_context;
+		if (c->speaker != KD_SPEAKER_CLIENT && !question)
+			continue;
+		if ((rc = text_analyse(t, c->text ? c->text : "", c->len, a->stemmer, &e->wc)) != 0 ||
+		    (rc = text_mark(t, e, 0)) != 0 || (rc = risk_eval(a, t, 0, &st, &l)) != 0)
+			break;
+		a->nev = 0;
+		if (!question) {
+			own++;
+			*said = l > *said ? l : *said;
+			continue;
+		}
+		/* a question's cues count whoever they are about */
+		for (k = 0; k < st.lm->n; k++) {
+			const lex_match *m = &st.lm->m[k];
+			const risk_rule *r = &e->risk_rules[m->rule];
+			kd_risk_level ql = KD_RISK_NONE;
+			if (!(t->sent[t->tok[m->first].sent].flags & SF_QUESTION))
+				continue;
+			if (r->cat >= RC_SELF_HARM && r->cat <= RC_IMMINENT)
+				ql = (kd_risk_level)r->cat;
+			else if (r->cat == RC_ASK || r->cat == RC_ASKSAFE)
+				ql = KD_RISK_IDEATION;
+			else if (r->cat == RC_ASKHARM)
+				ql = KD_RISK_SELF_HARM;
+			else if (r->cat == RC_ASKPLAN)
+				ql = KD_RISK_IMMINENT;
+			/* "is your brother still thinking of ending his life?" */
+			if (ql == KD_RISK_NONE || (t->tok[m->first].flags & TF_NEGATED) ||
+			    (r->cat != RC_ASKSAFE && *safe) ||
+			    text_referent(t, m->first, TF_OTHER) == TF_OTHER)
+				continue;
+			if (r->cat == RC_ASKSAFE && *asked != KD_RISK_NONE)
+				continue;
+			if (ql > *asked || r->cat == RC_ASKSAFE) {
+				*asked = ql;
+				*rule = m->rule;
+				*safe = r->cat == RC_ASKSAFE;
+			}
+		}
+	}
+	a->nev = 0;
+	return rc;
+}
+
+/* Words an answer opens with ("yes", "no") count as the answer to a
+ * question when they come this early. */
+#define ANSWER_WORDS 4
+
+int risk_read(kd_analyzer *a, const kd_input *in, kd_risk *out)
+{
+	const kd_engine *e = a->e;
+	const kd_text *t = &a->text;
+	kd_risk_level level, asked = KD_RISK_NONE, said = KD_RISK_NONE;
+	const lex_match *yes, *no, *ref;
+	uint32_t qrule = 0;
+	size_t nmean = 0, i;
+	int rc = 0, safe = 0;
+	risk_state st;
+
+	a->nev = 0;
+	memset(out, 0, sizeof(*out));
+	if (in->speaker == KD_SPEAKER_CLIENT && in->n_context &&
+	    (rc = risk_context(a, in, &asked, &qrule, &safe, &said)) != 0)
+		goto done;
+	if ((rc = risk_eval(a, t, in->speaker == KD_SPEAKER_HELPER, &st, &level)) != 0)
+		goto done;
+	if (asked != KD_RISK_NONE || said != KD_RISK_NONE) {
+		yes = first_of(&st, RC_YES, ANSWER_WORDS);
+		no = first_of(&st, RC_NO, ANSWER_WORDS);
+		ref = first_of(&st, RC_REFER, 0);
+		/* means or a plan, not a day alone ("I'm seeing my GP tomorrow"),
+		 * unless the day answers the question ("tonight") */
+		for (i = 0; i < st.lm->n; i++) {
+			const risk_rule *r = &e->risk_rules[st.lm->m[i].rule];
+			if ((r->cat == RC_MEANS || r->cat == RC_PLAN ||
+			     (r->cat == RC_TIME && asked != KD_RISK_NONE && !safe && yes)) &&
+			    cue_ok(&st, &st.lm->m[i], r))
+				nmean++;
+		}
+		if (asked != KD_RISK_NONE && (safe ? no && !yes : yes != NULL)) {
+			/* "yes" to "are you thinking of ending your life?" */
+			if ((rc = add_evidence(a, t, safe ? no : yes, e->risk_rules[qrule].name)) != 0)
+				goto done;
+			level = level > asked ? level : asked;
+		}
+		if (said != KD_RISK_NONE && ref) {
+			/* "I can't stop thinking about it" after saying what "it" is */
+			if ((rc = add_evidence(a, t, ref, e->risk_rules[ref->rule].name)) != 0)
+				goto done;
+			level = level > said ? level : said;
+		}
+		if (nmean && ((asked != KD_RISK_NONE && !safe && !(no && !yes)) ||
+			      said != KD_RISK_NONE || level != KD_RISK_NONE)) {
+			/* "I have the pills": means or a plan after risk was in the air */
+			if ((rc = modifiers(a, &st, 0, UINT32_MAX, NULL, 1, &nmean)) != 0)
+				goto done;
+			if (nmean)
+				level = KD_RISK_IMMINENT;
+		}
 	}
 	if (a->nev > 1)
 		qsort(a->ev, a->nev, sizeof(kd_evidence), ev_cmp);

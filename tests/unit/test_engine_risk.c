@@ -180,6 +180,59 @@ static void test_risk_holdout(void **state)
 	assert_true(far <= 0.10);
 }
 
+/* tests/engine/risk_context.tsv: label, client text, then the turns
+ * before it ("H: ..." or "C: ..."), oldest first.  Every case must hold:
+ * the set is small and each line is a rule of the reading. */
+static void test_risk_context(void **state)
+{
+	fixture *fx = *state;
+	char *data, *line, *save = NULL, *f[10];
+	size_t len, nf, i, n = 0, bad = 0;
+	kd_turn turns[8];
+	kd_input in;
+	kd_result r;
+
+	data = slurp("tests/engine/risk_context.tsv", &len);
+	assert_non_null(data);
+	for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '#')
+			continue;
+		for (nf = 0, f[0] = line; nf < 10;) {
+			char *tab = strchr(f[nf], '\t');
+			nf++;
+			if (!tab)
+				break;
+			*tab = '\0';
+			f[nf] = tab + 1;
+		}
+		assert_true(nf >= 3 && nf - 2 <= 8);
+		for (i = 2; i < nf; i++) {
+			turns[i - 2].speaker = f[i][0] == 'H' ? KD_SPEAKER_HELPER : KD_SPEAKER_CLIENT;
+			turns[i - 2].text = f[i] + 3;
+			turns[i - 2].len = strlen(f[i] + 3);
+		}
+		memset(&in, 0, sizeof(in));
+		in.text = f[1];
+		in.len = strlen(f[1]);
+		in.speaker = KD_SPEAKER_CLIENT;
+		in.context = turns;
+		in.n_context = nf - 2;
+		in.readings = KD_READ_RISK;
+		assert_int_equal(kd_analyze(fx->a, &in, &r), 0);
+		if ((r.risk.level == KD_RISK_NONE) != (label_level(f[0]) == KD_RISK_NONE) ||
+		    (label_level(f[0]) == KD_RISK_IMMINENT) != (r.risk.level == KD_RISK_IMMINENT)) {
+			printf("CONTEXT [%s, read %s] %s  <- %s\n", f[0],
+			       kd_risk_level_name(r.risk.level), f[1], f[nf - 1]);
+			bad++;
+		}
+		n++;
+	}
+	free(data);
+	printf("tests/engine/risk_context.tsv: %zu cases, %zu wrong\n", n, bad);
+	assert_true(n >= 30);
+	assert_int_equal(bad, 0);
+}
+
 /* Evidence spans are byte offsets into the original text, even when
  * normalisation changed the bytes before them. */
 static void test_spans(void **state)
@@ -258,6 +311,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_risk_cases),
 		cmocka_unit_test(test_risk_holdout),
+		cmocka_unit_test(test_risk_context),
 		cmocka_unit_test(test_spans),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_stigma),
