@@ -62,7 +62,8 @@ enum {
 	RC_ASKSAFE,
 	RC_YES,
 	RC_NO,
-	RC_REFER
+	RC_REFER,
+	RC_STUDY
 };
 
 /* A wish, intent or consideration and a death concept in one sentence,
@@ -83,7 +84,7 @@ static const char *const cat_names[] = {
 	"", "self_harm", "ideation", "imminent", "means", "time", "plan",
 	"block", "past", "recovery", "relapse", "want", "death",
 	"harm", "harmctx", "history", "topic", "game",
-	"ask", "askharm", "askplan", "asksafe", "yes", "no", "refer",
+	"ask", "askharm", "askplan", "asksafe", "yes", "no", "refer", "study",
 };
 
 typedef struct risk_state {
@@ -220,16 +221,23 @@ static int sent_self(const kd_text *t, uint32_t s)
 	return 0;
 }
 
-/* Whether match m of rule r survives the context rules: negation, a
- * helper's question, someone else's words, an idiom, recovered history,
- * a clinical or media topic with nobody in it, a game. */
-static int cue_ok(const risk_state *st, const lex_match *m, const risk_rule *r)
+/* Whether match m of rule r survives the context rules: negation (unless
+ * its negator lies in match own, as in "the idea of not being alive feels
+ * like relief"), a helper's question, someone else's words, an idiom,
+ * recovered history, a clinical or media topic with nobody in it, a game. */
+static int cue_ok_own(const risk_state *st, const lex_match *m, const risk_rule *r,
+		      const lex_match *own)
 {
 	const kd_text *t = st->t;
 	const kd_tok *k = &t->tok[m->first];
 	size_t j;
+	int neg = (k->flags & TF_NEGATED) != 0;
 
-	if (r->negonly ? !(k->flags & TF_NEGATED) : ((k->flags & TF_NEGATED) && !r->noneg))
+	if (neg && own && own->last < m->first)
+		for (j = own->first, neg = 1; j <= own->last; j++)
+			if (t->tok[j].flags & TF_NEG)
+				neg = 0;
+	if (r->negonly ? !neg : (neg && !r->noneg))
 		return 0;
 	if (st->helper && (t->sent[k->sent].flags & SF_QUESTION))
 		return 0;
@@ -253,10 +261,16 @@ static int cue_ok(const risk_state *st, const lex_match *m, const risk_rule *r)
 		if (c2 == RC_TOPIC && t->tok[b->first].sent == k->sent && !overlaps(m, b) &&
 		    !sent_self(t, k->sent))
 			return 0;
-		if (c2 == RC_GAME && t->tok[b->first].clause == k->clause && !overlaps(m, b))
+		if ((c2 == RC_GAME || c2 == RC_STUDY) && t->tok[b->first].clause == k->clause &&
+		    !overlaps(m, b))
 			return 0;
 	}
 	return 1;
+}
+
+static int cue_ok(const risk_state *st, const lex_match *m, const risk_rule *r)
+{
+	return cue_ok_own(st, m, r, NULL);
 }
 
 /* The partner category of a pairing category, and the level they make. */
@@ -365,14 +379,12 @@ static int risk_eval(kd_analyzer *a, const kd_text *t, int helper, risk_state *s
 		if ((pcat != 0) != (i >= lm->n))
 			continue;
 		if (pcat) {
-			if (!cue_ok(&st, m, r))
-				continue;
 			for (j = 0; j < lm->n; j++) {
 				const lex_match *d = &lm->m[j];
 				const risk_rule *dr = &e->risk_rules[d->rule];
 				if (dr->cat != pcat || overlaps(m, d) || !near(t, m, d, r->cat))
 					continue;
-				if (!cue_ok(&st, d, dr))
+				if (!cue_ok_own(&st, m, r, d) || !cue_ok_own(&st, d, dr, m))
 					continue;
 				pair.rule = m->rule;
 				pair.first = m->first < d->first ? m->first : d->first;
