@@ -75,8 +75,28 @@ static int text_row(void *vctx, tsv_row *row)
 			engine_error(c->d, c->name, row->line, "bad pattern");
 		return rc;
 	}
+	if (strcmp(row->field[0], "spell") == 0 && row->nfield >= 3) {
+		/* pass 1, before any pattern is compiled, so patterns read the
+		 * fixed word too */
+		if (c->pass != 1)
+			return 0;
+		for (w = row->field[1]; w; w = bar) {
+			bar = strchr(w, '|');
+			if (bar)
+				*bar++ = '\0';
+			if ((rc = text_analyse(c->scratch, w, strlen(w), c->st, NULL)) != 0)
+				return rc == KD_ENGINE_ENOMEM ? rc : KD_ENGINE_EDATA;
+			if (c->scratch->ntok != 1 || strchr(row->field[2], ' ')) {
+				engine_error(c->d, c->name, row->line, "a spelling fix is one word for one");
+				return KD_ENGINE_EDATA;
+			}
+			if ((rc = wclass_fix_add(&c->e->wc, c->scratch->tok[0].hkey, row->field[2])) != 0)
+				return rc;
+		}
+		return 0;
+	}
 	if (strcmp(row->field[0], "class") != 0 || row->nfield < 3) {
-		engine_error(c->d, c->name, row->line, "expected class or negbreak row");
+		engine_error(c->d, c->name, row->line, "expected class, negbreak or spell row");
 		return KD_ENGINE_EDATA;
 	}
 	if (c->pass != 1)

@@ -32,6 +32,7 @@ enum {
 	TF_YOU = 1u << 8,      /* second person */
 	TF_EMOTION = 1u << 9,  /* feeling word */
 	TF_CONTRAST = 1u << 10, /* ends reported speech: but, however */
+	TF_SPELL = 1u << 11,    /* a misspelling with a fix (text.tsv "spell") */
 	TF_CLASS_MASK = 0xffffu,
 	TF_BOUNDARY = 1u << 16, /* hard punctuation between this and prev word */
 	TF_NEGATED = 1u << 17,  /* inside a negation scope */
@@ -131,12 +132,16 @@ typedef struct lex_matches {
 	size_t n, cap;
 } lex_matches;
 
-/* Word class table: key hash -> TF_ class bits. */
+/* Word class table: key hash -> TF_ class bits; and the fixes of the
+ * keys marked TF_SPELL (few, so a list). */
 typedef struct kd_wclass {
 	uint64_t *h;
 	uint32_t *flags;
 	size_t nslot;
 	size_t n;
+	uint64_t *fix_h;
+	char **fix;
+	size_t nfix, fixcap;
 } kd_wclass;
 
 /* ---- TSV rows ---- */
@@ -310,6 +315,10 @@ int lex_match_at(const kd_lex *lx, const kd_text *t, size_t i, lex_match *m);
  * releases the table (NULL is a no-op). */
 int wclass_add(kd_wclass *wc, uint64_t h, uint32_t flags);
 uint32_t wclass_get(const kd_wclass *wc, uint64_t h);
+/* wclass_fix: the key a misspelt key hash h stands for (NULL if none);
+ * wclass_fix_add records one (0 or ENOMEM), marking h TF_SPELL. */
+const char *wclass_fix(const kd_wclass *wc, uint64_t h);
+int wclass_fix_add(kd_wclass *wc, uint64_t h, const char *right);
 void wclass_free(kd_wclass *wc);
 /* Copies s into the engine's string pool; NULL on out of memory. */
 const char *engine_strdup(kd_engine *e, const char *s);

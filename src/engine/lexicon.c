@@ -494,12 +494,49 @@ uint32_t wclass_get(const kd_wclass *wc, uint64_t h)
 	return 0;
 }
 
+const char *wclass_fix(const kd_wclass *wc, uint64_t h)
+{
+	size_t i;
+
+	for (i = 0; i < wc->nfix; i++)
+		if (wc->fix_h[i] == h)
+			return wc->fix[i];
+	return NULL;
+}
+
+int wclass_fix_add(kd_wclass *wc, uint64_t h, const char *right)
+{
+	size_t cap = wc->fixcap;
+	char *c;
+	int rc;
+
+	if (wclass_fix(wc, h))
+		return 0;
+	if ((rc = grow((void **)&wc->fix_h, &cap, wc->nfix + 1, sizeof(uint64_t))) != 0)
+		return rc;
+	cap = wc->fixcap;
+	if ((rc = grow((void **)&wc->fix, &cap, wc->nfix + 1, sizeof(char *))) != 0)
+		return rc;
+	wc->fixcap = cap;
+	if (!(c = strdup(right)))
+		return KD_ENGINE_ENOMEM;
+	wc->fix_h[wc->nfix] = h;
+	wc->fix[wc->nfix++] = c;
+	return wclass_add(wc, h, TF_SPELL);
+}
+
 void wclass_free(kd_wclass *wc)
 {
+	size_t i;
+
 	if (!wc)
 		return;
 	free(wc->h);
 	free(wc->flags);
+	for (i = 0; i < wc->nfix; i++)
+		free(wc->fix[i]);
+	free(wc->fix);
+	free(wc->fix_h);
 	memset(wc, 0, sizeof(*wc));
 }
 

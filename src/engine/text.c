@@ -291,10 +291,25 @@ static int add_word(kd_text *t, size_t ws, size_t we, struct sb_stemmer *st, con
 		key[klen++] = c;
 	}
 	key[klen] = '\0';
-	k->klen = (uint32_t)klen;
-	t->slen += klen + 1;
 	k->hkey = text_hash(key, klen);
 	k->flags = flags | (wc ? wclass_get(wc, k->hkey) : 0);
+	if (k->flags & TF_SPELL) {
+		/* a common misspelling ("tierd") reads as its word; the span
+		 * stays the writer's */
+		const char *fix = wclass_fix(wc, k->hkey);
+		size_t n = fix ? strlen(fix) : 0;
+		if (n) {
+			if ((rc = grow((void **)&t->strs, &t->strcap, t->slen + n + 1, 1)) != 0)
+				return rc;
+			key = t->strs + t->slen;
+			memcpy(key, fix, n + 1);
+			klen = n;
+			k->hkey = text_hash(key, klen);
+			k->flags = flags | wclass_get(wc, k->hkey);
+		}
+	}
+	k->klen = (uint32_t)klen;
+	t->slen += klen + 1;
 	/* a possessive or "'s" contraction keeps its noun's class:
 	 * "mate's", "she's", "the novel's" */
 	if (wc && klen > 1 && we - ws > 2 && t->norm[we - 1] == 's' && t->norm[we - 2] == '\'')
