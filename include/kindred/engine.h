@@ -129,7 +129,11 @@ typedef struct kd_input {
 	const char *text; /* UTF-8, need not be NUL-terminated */
 	size_t len;
 	kd_speaker speaker;
-	const kd_turn *context; /* preceding turns, oldest first; may be NULL */
+	/* Preceding turns, oldest first; may be NULL.  mi and the models read
+	 * them; risk, for a client's text, reads the helper's question just
+	 * before ("yes" to "are you thinking of ending your life?") and the
+	 * client's own last turns (see src/engine/risk.c). */
+	const kd_turn *context;
 	size_t n_context;
 	unsigned readings; /* KD_READ_... bits; 0 = all */
 } kd_input;

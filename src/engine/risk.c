@@ -17,6 +17,11 @@
  *     ago", "used to") and the text says the person is better ("recovery")
  *     without saying it came back ("relapse"), or its own clause says so
  *     ("three years clean from self-harm");
+ *   - a "history" marker shares its sentence ("years ago", "my history
+ *     of", "back in uni") and nothing says it came back;
+ *   - a "topic" marker shares a sentence that has no I, me or my in it
+ *     (a lecture, a screening form, a study), or a "game" or "study"
+ *     marker shares its clause ("if I die it's game over");
  *   - a helper asks about it (a question in a helper's turn).
  * Rows flagged negonly turn this round: "keep living", "want to live",
  * "see a future" are cues only inside a negation scope ("I can't keep
@@ -27,11 +32,29 @@
  * ("dying", "not existing", "didn't wake up") in one sentence within
  * PAIR_SPAN words make an ideation cue, each side passing the same
  * context rules — so new combinations are caught without listing them.
+ * The same holds for a self-harm act or object ("harm": blades, blood,
+ * "bit my arm") and what makes it the writer's own and now ("harmctx":
+ * again, to cope, an urge, hiding it) within a sentence of each other.
  * A surviving self_harm or ideation cue with a plan, means or time
- * ("modifier" rows) within two sentences becomes imminent.
+ * ("modifier" rows) within two sentences becomes imminent.  Rows flagged
+ * needmod ("one last time", "tonight's the night", "it's time") are too
+ * common to count alone: with two modifiers around them (one not their
+ * own) they are imminent, else nothing.
+ *
+ * Context (kd_input.context, for a client's text): the turn just before,
+ * when it is a helper's question about risk ("are you thinking of ending
+ * your life?": a cue or an "ask" row in a question sentence, about the
+ * person and not a third party), makes an answer that opens with "yes",
+ * "sometimes", "tonight" ("yes" rows) a cue at the level asked about,
+ * and "no, never" nothing; an "asksafe" question ("are you safe?") turns
+ * that round.  Means or a plan in the answer, or in a client's text after
+ * their own last three turns held a cue, make it imminent; "it" pointing
+ * back ("I can't stop thinking about it", "refer" rows) carries the
+ * earlier level.  A day alone does not ("I'm seeing my GP tomorrow").
  *
  * Workload: one lexicon scan per utterance plus a pass over its matches;
- * evidence goes into the analyzer's reused array.
+ * with context, one more scan per turn read (at most four); evidence goes
+ * into the analyzer's reused array.
  */
 #include "internal.h"
 
@@ -377,6 +400,9 @@ static int risk_eval(kd_analyzer *a, const kd_text *t, int helper, risk_state *s
 		uint8_t pcat = partner(r->cat, &plevel);
 		lex_match pair;
 		if ((pcat != 0) != (i >= lm->n))
+			continue;
+		/* a helper's "the cutting is helping you" reflects the client */
+		if (pcat == RC_HARMCTX && st.helper)
 			continue;
 		if (pcat) {
 			for (j = 0; j < lm->n; j++) {
