@@ -590,35 +590,6 @@ static void put_name(buf *out, const char *name)
 	put(out, "\"", 1);
 }
 
-static void put_unit(buf *out, double x)
-{
-	unsigned m;
-	char d[5];
-
-	if (!(x > 0))
-		x = 0;
-	if (x > 1)
-		x = 1;
-	m = (unsigned)(x * 1000 + 0.5);
-	d[0] = (char)('0' + m / 1000);
-	d[1] = '.';
-	d[2] = (char)('0' + m / 100 % 10);
-	d[3] = (char)('0' + m / 10 % 10);
-	d[4] = (char)('0' + m % 10);
-	put(out, d, 5);
-}
-
-static void put_uint(buf *out, size_t n)
-{
-	char d[24];
-	size_t i = sizeof(d);
-
-	do
-		d[--i] = (char)('0' + n % 10);
-	while ((n /= 10) != 0);
-	put(out, d + i, sizeof(d) - i);
-}
-
 static void write_result(buf *out, const char *id, size_t idlen, const kd_input *in,
 			 const kd_result *r)
 {
@@ -645,11 +616,11 @@ static void write_result(buf *out, const char *id, size_t idlen, const kd_input 
 		PUT(out, "null");
 	} else {
 		PUT(out, "{\"emotional_reactions\":");
-		put_uint(out, (size_t)r->empathy.emotional_reactions);
+		cli_json_uint(out, (size_t)r->empathy.emotional_reactions);
 		PUT(out, ",\"interpretations\":");
-		put_uint(out, (size_t)r->empathy.interpretations);
+		cli_json_uint(out, (size_t)r->empathy.interpretations);
 		PUT(out, ",\"explorations\":");
-		put_uint(out, (size_t)r->empathy.explorations);
+		cli_json_uint(out, (size_t)r->empathy.explorations);
 		PUT(out, "}");
 	}
 	PUT(out, ",\"strategy\":");
@@ -669,9 +640,9 @@ static void write_result(buf *out, const char *id, size_t idlen, const kd_input 
 			if (i)
 				PUT(out, ",");
 			PUT(out, "{\"start\":");
-			put_uint(out, ev->start);
+			cli_json_uint(out, ev->start);
 			PUT(out, ",\"end\":");
-			put_uint(out, ev->end);
+			cli_json_uint(out, ev->end);
 			PUT(out, ",\"text\":");
 			cli_json_str(out, in->text + ev->start, ev->end - ev->start);
 			PUT(out, ",\"cue\":");
@@ -699,15 +670,15 @@ static void write_result(buf *out, const char *id, size_t idlen, const kd_input 
 		PUT(out, "null");
 	} else {
 		PUT(out, "{\"recognition\":");
-		put_unit(out, r->compassion.recognition);
+		cli_json_unit(out, r->compassion.recognition);
 		PUT(out, ",\"universality\":");
-		put_unit(out, r->compassion.universality);
+		cli_json_unit(out, r->compassion.universality);
 		PUT(out, ",\"empathy\":");
-		put_unit(out, r->compassion.empathy);
+		cli_json_unit(out, r->compassion.empathy);
 		PUT(out, ",\"tolerance\":");
-		put_unit(out, r->compassion.tolerance);
+		cli_json_unit(out, r->compassion.tolerance);
 		PUT(out, ",\"action\":");
-		put_unit(out, r->compassion.action);
+		cli_json_unit(out, r->compassion.action);
 		PUT(out, "}");
 	}
 	PUT(out, "}\n");
