@@ -26,7 +26,7 @@ END {
     if (i % 2 == 0)
       printf "{\"id\":\"%d\",\"speaker\":\"client\",\"text\":\"%s\"}\n", i, c
     else
-      printf "{\"id\":\"%d\",\"speaker\":\"helper\",\"text\":\"%s\",\"context\":[{\"speaker\":\"client\",\"text\":\"%s\"}]}\n", i, h[(i / 2) % 6 + 1], c
+      printf "{\"id\":\"%d\",\"speaker\":\"helper\",\"text\":\"%s\",\"context\":[{\"speaker\":\"client\",\"text\":\"%s\"}]}\n", i, h[int(i / 2) % 6 + 1], c
   }
 }' tests/engine/risk_cases.tsv tests/engine/risk_holdout.tsv >"$tmp/in.jsonl"
 bytes=$(wc -c <"$tmp/in.jsonl")

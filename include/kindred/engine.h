@@ -60,7 +60,8 @@ const char *kd_engine_strerror(int err);
  *   "lexicons/cues.tsv"    rule cues for mi, empathy, strategy, compassion
  *   "models/mi.bin"        learned models (format in docs/models.md and
  *   "models/empathy.bin"   below); a reading with a model uses it, one
- *   "models/strategy.bin"  without falls back to the rules
+ *   "models/strategy.bin"  without, or whose file does not fit this
+ *                          engine, falls back to the rules
  * A reading whose data is absent is simply not computed (see
  * kd_result.readings).  Unknown names are ignored, so data an engine
  * does not know can be passed to it. */
@@ -73,8 +74,9 @@ typedef struct kd_blob {
 typedef struct kd_engine_data {
 	const kd_blob *blobs;
 	size_t n_blobs;
-	/* Optional: on KD_ENGINE_EDATA a message such as
-	 * "lexicons/risk.tsv:12: unknown category" is written here. */
+	/* Optional: on KD_ENGINE_EDATA (a malformed lexicon) a message such
+	 * as "lexicons/risk.tsv:12: unknown category" is written here.  A
+	 * refused model is no error: see kd_engine_source(). */
 	char *errbuf;
 	size_t errlen;
 } kd_engine_data;
@@ -127,7 +129,11 @@ typedef struct kd_input {
 	const char *text; /* UTF-8, need not be NUL-terminated */
 	size_t len;
 	kd_speaker speaker;
-	const kd_turn *context; /* preceding turns, oldest first; may be NULL */
+	/* Preceding turns, oldest first; may be NULL.  mi and the models read
+	 * them; risk, for a client's text, reads the helper's question just
+	 * before ("yes" to "are you thinking of ending your life?") and the
+	 * client's own last turns (see src/engine/risk.c). */
+	const kd_turn *context;
 	size_t n_context;
 	unsigned readings; /* KD_READ_... bits; 0 = all */
 } kd_input;
@@ -246,6 +252,16 @@ typedef struct kd_result {
  * or KD_ENGINE_ENOMEM; on error *out is zeroed. */
 int kd_analyze(kd_analyzer *a, const kd_input *in, kd_result *out);
 
+/* How reading (one KD_READ_... bit) is made by e: KD_SOURCE_MODEL,
+ * KD_SOURCE_RULES, or KD_SOURCE_NONE when e lacks its data.  A model file
+ * that does not fit the engine (another feature version or hash width,
+ * another task, a file short, long or corrupt) does not fail
+ * kd_engine_new(): its reading runs on the rules alone, and *why (when why
+ * is not NULL) receives the reason, e.g. "models/mi.bin: feature version
+ * or bits differ from this engine's: retrain", owned by e; else NULL.  A
+ * caller should show that reason once, where a person will see it. */
+kd_source kd_engine_source(const kd_engine *e, unsigned reading, const char **why);
+
 /* ---- learned models ---------------------------------------------------
  *
  * A model file is little-endian binary:
@@ -256,7 +272,8 @@ int kd_analyze(kd_analyzer *a, const kd_input *in, kd_result *out);
  * are fixed per task (kd_task_heads()).  A score for class c of a head is
  * bias[c] + scale * sum(weight[f][c] for f in features) / sqrt(#features);
  * the highest score wins.  Files with another feature_version or bits are
- * rejected with KD_ENGINE_EDATA, as are short, long or inconsistent ones. */
+ * refused, as are short, long or inconsistent ones: the engine is built
+ * without them and their readings run on the rules (kd_engine_source()). */
 
 #define KD_MODEL_MAGIC "KDM1"
 #define KD_FEATURE_VERSION 3u

@@ -28,6 +28,8 @@ typedef struct jsonl {
 	size_t max_line;   /* 0 means JSONL_MAX_LINE */
 	kd_turn *turns;    /* reused context array */
 	size_t tcap;
+	char *scratch;     /* strings with escapes, decoded; grows to the longest line */
+	size_t scap;
 	buf line;          /* the line being read */
 	buf out;           /* output not yet written */
 	int progress;      /* count lines on stderr as input streams in */

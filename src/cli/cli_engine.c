@@ -23,11 +23,44 @@ static int built(int rc, const char *err)
 	return rc;
 }
 
+static const struct {
+	unsigned bit;
+	const char *name;
+} readings[] = {
+	{KD_READ_MI, "mi"},         {KD_READ_EMPATHY, "empathy"}, {KD_READ_STRATEGY, "strategy"},
+	{KD_READ_RISK, "risk"},     {KD_READ_STIGMA, "stigma"},   {KD_READ_COMPASSION, "compassion"},
+};
+
 int cli_engine_new(kd_engine **out)
 {
 	char err[512] = "";
+	const char *why;
+	size_t i;
+	int rc;
 
-	return built(care_engine_new(out, err, sizeof(err)), err);
+	if ((rc = built(care_engine_new(out, err, sizeof(err)), err)) != 0)
+		return rc;
+	/* a model that does not fit must not stop the server: say so once */
+	for (i = 0; i < sizeof(readings) / sizeof(readings[0]); i++)
+		if (kd_engine_source(*out, readings[i].bit, &why) != KD_SOURCE_MODEL && why)
+			fprintf(stderr,
+				"kindred: warning: %s; the %s reading runs on its rules alone\n",
+				why, readings[i].name);
+	return 0;
+}
+
+void cli_engine_sources(FILE *f, const kd_engine *e)
+{
+	static const char *const src[] = {"off (no data)", "rules", "model"};
+	const char *why;
+	size_t i;
+	kd_source s;
+
+	for (i = 0; i < sizeof(readings) / sizeof(readings[0]); i++) {
+		s = kd_engine_source(e, readings[i].bit, &why);
+		fprintf(f, "  %-11s %s%s%s%s\n", readings[i].name, src[s], why ? " (" : "",
+			why ? why : "", why ? ")" : "");
+	}
 }
 
 int cli_engine_rules_new(kd_engine **out)

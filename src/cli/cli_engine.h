@@ -7,20 +7,27 @@
 #define KD_CLI_ENGINE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "kindred/engine.h"
 #include "util/buf.h"
 
 /* Builds an engine from every embedded file under data/ (passed to the
- * engine under its name without "data/", e.g. "lexicons/risk.tsv").  On
- * failure prints why on stderr and returns the engine's error code.  *out
- * is the caller's, released with kd_engine_free(). */
+ * engine under its name without "data/", e.g. "lexicons/risk.tsv").  A
+ * model file that does not fit is a warning on stderr (its reading runs
+ * on rules), not a failure.  On failure prints why on stderr and returns
+ * the engine's error code.  *out is the caller's, released with
+ * kd_engine_free(). */
 int cli_engine_new(kd_engine **out);
 
 /* The same without the learned models (data/models/): the rules-only
  * engine, for `kindred train` (whose features must not depend on older
  * models) and `kindred eval --rules`. */
 int cli_engine_rules_new(kd_engine **out);
+
+/* Writes to f one line per reading saying how e makes it: "model",
+ * "rules" (with the reason when a model file was refused) or "off". */
+void cli_engine_sources(FILE *f, const kd_engine *e);
 
 /* Reads path whole into *data (the caller's, free(); NUL-terminated),
  * refusing files over KD_ENGINE_MAX_TEXT.  Returns 0 or -1 (errno). */

@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "cli/cli_engine.h"
 #include "cli/transcript.h"
+#include "kd.h"
 
 static ssize_t fd_read(void *ctx, char *p, size_t n)
 {
@@ -48,6 +49,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: kindred analyze --jsonl < in.jsonl > out.jsonl\n"
 			"       kindred analyze TRANSCRIPT   (T:/C: lines or WebVTT)\n"
+			"       kindred analyze --version    (how each reading is made)\n"
 			"  reads {\"id\", \"speaker\": \"helper\"|\"client\", \"text\", \"context\"} per line\n");
 }
 
@@ -91,7 +93,8 @@ int cmd_analyze(int argc, char **argv)
 	int in = 0, out = 1, rc = CLI_OK;
 
 	memset(&j, 0, sizeof(j));
-	if (argc != 2 || (argv[1][0] == '-' && strcmp(argv[1], "--jsonl") != 0)) {
+	if (argc != 2 || (argv[1][0] == '-' && strcmp(argv[1], "--jsonl") != 0 &&
+			  strcmp(argv[1], "--version") != 0)) {
 		usage();
 		return CLI_USAGE;
 	}
@@ -102,6 +105,13 @@ int cmd_analyze(int argc, char **argv)
 	if (kd_analyzer_new(e, &a) != 0) {
 		fprintf(stderr, "kindred analyze: out of memory\n");
 		rc = CLI_FAIL;
+		goto done;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("kindred %s engine, feature version %u; readings:\n", KINDRED_VERSION,
+		       KD_FEATURE_VERSION);
+		cli_engine_sources(stdout, e);
+		rc = fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
 		goto done;
 	}
 	if (strcmp(argv[1], "--jsonl") != 0) {

@@ -208,6 +208,7 @@ int cmd_eval(int argc, char **argv)
 		goto done;
 	printf("kindred eval: %s engine, dev splits in %s\n", rules ? "rules-only" : "built-in",
 	       dir);
+	cli_engine_sources(stdout, e);
 	for (t = KD_TASK_MI; t <= KD_TASK_STRATEGY; t = (kd_task)(t + 1)) {
 		corpus c;
 		static const char *const names[] = {"", "mi", "empathy", "strategy"};

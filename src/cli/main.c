@@ -38,6 +38,7 @@ static const command commands[] = {
 	{"analyze", cmd_analyze, "read how texts listen, and whether someone may be at risk",
 	 "usage: kindred analyze --jsonl < in.jsonl > out.jsonl\n"
 	 "       kindred analyze TRANSCRIPT\n"
+	 "       kindred analyze --version   (how each reading is made: model or rules)\n"
 	 "\n"
 	 "Reads JSON Lines on standard input, each {\"id\", \"speaker\": \"helper\"|\"client\",\n"
 	 "\"text\", \"context\": [{\"speaker\", \"text\"}, ...]} (context: the preceding turns,\n"

@@ -9,6 +9,7 @@
 #include "internal.h"
 
 #include <libstemmer.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,8 +75,28 @@ static int text_row(void *vctx, tsv_row *row)
 			engine_error(c->d, c->name, row->line, "bad pattern");
 		return rc;
 	}
+	if (strcmp(row->field[0], "spell") == 0 && row->nfield >= 3) {
+		/* pass 1, before any pattern is compiled, so patterns read the
+		 * fixed word too */
+		if (c->pass != 1)
+			return 0;
+		for (w = row->field[1]; w; w = bar) {
+			bar = strchr(w, '|');
+			if (bar)
+				*bar++ = '\0';
+			if ((rc = text_analyse(c->scratch, w, strlen(w), c->st, NULL)) != 0)
+				return rc == KD_ENGINE_ENOMEM ? rc : KD_ENGINE_EDATA;
+			if (c->scratch->ntok != 1 || strchr(row->field[2], ' ')) {
+				engine_error(c->d, c->name, row->line, "a spelling fix is one word for one");
+				return KD_ENGINE_EDATA;
+			}
+			if ((rc = wclass_fix_add(&c->e->wc, c->scratch->tok[0].hkey, row->field[2])) != 0)
+				return rc;
+		}
+		return 0;
+	}
 	if (strcmp(row->field[0], "class") != 0 || row->nfield < 3) {
-		engine_error(c->d, c->name, row->line, "expected class or negbreak row");
+		engine_error(c->d, c->name, row->line, "expected class, negbreak or spell row");
 		return KD_ENGINE_EDATA;
 	}
 	if (c->pass != 1)
@@ -126,6 +147,8 @@ int kd_engine_new(const kd_engine_data *data, kd_engine **out)
 	static const char *const model_names[] = {"models/mi.bin", "models/empathy.bin",
 						   "models/strategy.bin"};
 	const kd_blob *b;
+	const char *why;
+	char msg[256];
 	size_t i;
 	int rc = 0;
 
@@ -148,9 +171,23 @@ int kd_engine_new(const kd_engine_data *data, kd_engine **out)
 		goto fail;
 	if ((b = blob_find(data, "lexicons/cues.tsv")) && (rc = cues_load(e, data, b, &scratch, st)) != 0)
 		goto fail;
-	for (i = 0; i < sizeof(model_names) / sizeof(model_names[0]); i++)
-		if ((b = blob_find(data, model_names[i])) && (rc = model_load(e, data, b)) != 0)
+	for (i = 0; i < sizeof(model_names) / sizeof(model_names[0]); i++) {
+		if (!(b = blob_find(data, model_names[i])))
+			continue;
+		/* a model that does not fit this engine (older features, another
+		 * task, corrupt) costs its reading the model, not the engine: that
+		 * reading runs on its rules, and kd_engine_source() says why */
+		if ((rc = model_load(e, b, &why)) == KD_ENGINE_EDATA) {
+			snprintf(msg, sizeof(msg), "%s: %s", b->name, why);
+			if (!(e->refused[i + 1] = engine_strdup(e, msg))) {
+				rc = KD_ENGINE_ENOMEM;
+				goto fail;
+			}
+			rc = 0;
+		}
+		if (rc != 0)
 			goto fail;
+	}
 	*out = e;
 	e = NULL;
 	goto done;
@@ -182,6 +219,30 @@ void kd_engine_free(kd_engine *e)
 		free(e->strings[i]);
 	free(e->strings);
 	free(e);
+}
+
+kd_source kd_engine_source(const kd_engine *e, unsigned reading, const char **why)
+{
+	kd_task t = reading == KD_READ_MI	  ? KD_TASK_MI
+		    : reading == KD_READ_EMPATHY  ? KD_TASK_EMPATHY
+		    : reading == KD_READ_STRATEGY ? KD_TASK_STRATEGY
+						  : (kd_task)0;
+
+	if (why)
+		*why = e && t ? e->refused[t] : NULL;
+	if (!e)
+		return KD_SOURCE_NONE;
+	if (t && e->model[t].present)
+		return KD_SOURCE_MODEL;
+	switch (reading) {
+	case KD_READ_RISK: return e->n_risk ? KD_SOURCE_RULES : KD_SOURCE_NONE;
+	case KD_READ_STIGMA: return e->n_stigma ? KD_SOURCE_RULES : KD_SOURCE_NONE;
+	case KD_READ_MI:
+	case KD_READ_EMPATHY:
+	case KD_READ_STRATEGY:
+	case KD_READ_COMPASSION: return e->n_cues ? KD_SOURCE_RULES : KD_SOURCE_NONE;
+	default: return KD_SOURCE_NONE;
+	}
 }
 
 int kd_analyzer_new(const kd_engine *e, kd_analyzer **out)
@@ -339,7 +400,7 @@ int kd_analyze(kd_analyzer *a, const kd_input *in, kd_result *out)
 	if ((rc = prepare(a, in, (want & rules) && (e->n_cues || model_any(e)))) != 0)
 		goto fail;
 	if ((want & KD_READ_RISK) && e->n_risk) {
-		if ((rc = risk_read(a, in->speaker, &out->risk)) != 0)
+		if ((rc = risk_read(a, in, &out->risk)) != 0)
 			goto fail;
 		out->readings |= KD_READ_RISK;
 		out->source[3] = KD_SOURCE_RULES;

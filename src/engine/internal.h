@@ -32,6 +32,7 @@ enum {
 	TF_YOU = 1u << 8,      /* second person */
 	TF_EMOTION = 1u << 9,  /* feeling word */
 	TF_CONTRAST = 1u << 10, /* ends reported speech: but, however */
+	TF_SPELL = 1u << 11,    /* a misspelling with a fix (text.tsv "spell") */
 	TF_CLASS_MASK = 0xffffu,
 	TF_BOUNDARY = 1u << 16, /* hard punctuation between this and prev word */
 	TF_NEGATED = 1u << 17,  /* inside a negation scope */
@@ -113,7 +114,12 @@ typedef struct kd_lex {
 	size_t nslot;    /* power of two */
 	lex_slot *slot2; /* patterns by their first two words */
 	size_t nslot2;
+	/* one bit per key of slot and of slot2 (LEX_FILTER_BITS each): most
+	 * words start no pattern, and a bit in L1 says so before a probe */
+	uint64_t *filter;
 } kd_lex;
+
+#define LEX_FILTER_BITS 15
 
 typedef struct lex_match {
 	uint32_t rule;
@@ -126,12 +132,16 @@ typedef struct lex_matches {
 	size_t n, cap;
 } lex_matches;
 
-/* Word class table: key hash -> TF_ class bits. */
+/* Word class table: key hash -> TF_ class bits; and the fixes of the
+ * keys marked TF_SPELL (few, so a list). */
 typedef struct kd_wclass {
 	uint64_t *h;
 	uint32_t *flags;
 	size_t nslot;
 	size_t n;
+	uint64_t *fix_h;
+	char **fix;
+	size_t nfix, fixcap;
 } kd_wclass;
 
 /* ---- TSV rows ---- */
@@ -152,6 +162,7 @@ typedef struct risk_rule {
 	uint8_t noneg;  /* negation before the cue does not cancel it */
 	uint8_t negonly; /* the cue counts only when negated ("... keep living") */
 	uint8_t anchored; /* the pattern names its subject ("myself") */
+	uint8_t needmod;  /* counts only with modifiers around it (risk.c) */
 	const char *name;
 } risk_rule;
 
@@ -199,6 +210,7 @@ struct kd_engine {
 	cue_rule *cue_rules;
 	size_t n_cues;
 	kd_model model[MODEL_TASKS];
+	const char *refused[MODEL_TASKS]; /* why a given model was not loaded */
 	int8_t *w;      /* 2^KD_FEATURE_BITS rows of MODEL_COLS weights, all models */
 	uint32_t ncol;  /* columns in use */
 	char **strings; /* every string the rules point at, owned */
@@ -303,6 +315,10 @@ int lex_match_at(const kd_lex *lx, const kd_text *t, size_t i, lex_match *m);
  * releases the table (NULL is a no-op). */
 int wclass_add(kd_wclass *wc, uint64_t h, uint32_t flags);
 uint32_t wclass_get(const kd_wclass *wc, uint64_t h);
+/* wclass_fix: the key a misspelt key hash h stands for (NULL if none);
+ * wclass_fix_add records one (0 or ENOMEM), marking h TF_SPELL. */
+const char *wclass_fix(const kd_wclass *wc, uint64_t h);
+int wclass_fix_add(kd_wclass *wc, uint64_t h, const char *right);
 void wclass_free(kd_wclass *wc);
 /* Copies s into the engine's string pool; NULL on out of memory. */
 const char *engine_strdup(kd_engine *e, const char *s);
@@ -325,7 +341,8 @@ int grow(void **p, size_t *cap, size_t need, size_t sz);
 
 int risk_load(kd_engine *e, const kd_engine_data *d, const kd_blob *b, kd_text *scratch,
 	      struct sb_stemmer *st);
-int risk_read(kd_analyzer *a, kd_speaker sp, kd_risk *out);
+/* Reads in->text, and for a client the turns before it (in->context). */
+int risk_read(kd_analyzer *a, const kd_input *in, kd_risk *out);
 int stigma_load(kd_engine *e, const kd_engine_data *d, const kd_blob *b, kd_text *scratch,
 		struct sb_stemmer *st);
 int stigma_read(kd_analyzer *a, const kd_stigma_hit **hits, size_t *n);
@@ -346,8 +363,9 @@ void compassion_read(kd_analyzer *a, const kd_result *r, kd_compassion *out);
  * cues_read left.  Returns 0 or KD_ENGINE_ENOMEM. */
 int features_extract(kd_analyzer *a, const kd_input *in);
 /* Parses one model file into e (copying its weights into e->w).  Returns
- * 0, KD_ENGINE_EDATA (message via d) or KD_ENGINE_ENOMEM. */
-int model_load(kd_engine *e, const kd_engine_data *d, const kd_blob *b);
+ * 0, KD_ENGINE_EDATA (e untouched, *why a static reason) or
+ * KD_ENGINE_ENOMEM. */
+int model_load(kd_engine *e, const kd_blob *b, const char **why);
 /* Whether e has any model. */
 int model_any(const kd_engine *e);
 /* Scores every column for a->feat into a->col. */

@@ -238,6 +238,22 @@ static uint64_t pair_key(uint64_t a, uint64_t b)
 	return h ? h : 1;
 }
 
+/* The filter bit of key h in filter half f (0: slot, 1: slot2); the high
+ * bits, as the slots' index uses the low ones. */
+static inline int filter_has(const uint64_t *filter, int f, uint64_t h)
+{
+	uint64_t b = h >> (64 - LEX_FILTER_BITS);
+
+	return (int)(filter[((size_t)f << (LEX_FILTER_BITS - 6)) + (b >> 6)] >> (b & 63) & 1);
+}
+
+static void filter_add(uint64_t *filter, int f, uint64_t h)
+{
+	uint64_t b = h >> (64 - LEX_FILTER_BITS);
+
+	filter[((size_t)f << (LEX_FILTER_BITS - 6)) + (b >> 6)] |= 1ull << (b & 63);
+}
+
 static void slot_insert(lex_slot *slot, size_t n, uint64_t h, lex_pat *pt, uint32_t p)
 {
 	size_t s;
@@ -260,19 +276,27 @@ int lex_finish(kd_lex *lx)
 		n *= 2;
 	free(lx->slot);
 	free(lx->slot2);
+	free(lx->filter);
 	lx->slot = calloc(n, sizeof(lex_slot));
 	lx->slot2 = calloc(n, sizeof(lex_slot));
-	if (!lx->slot || !lx->slot2)
+	lx->filter = calloc(2u << (LEX_FILTER_BITS - 6), sizeof(uint64_t));
+	if (!lx->slot || !lx->slot2 || !lx->filter)
 		return KD_ENGINE_ENOMEM;
 	lx->nslot = lx->nslot2 = n;
 	/* inserted last to first so each chain runs in file order */
 	for (p = lx->npat; p-- > 0;) {
 		lex_pat *pt = &lx->pat[p];
 		const lex_elem *el = &lx->el[pt->first];
-		if (pt->n >= 2 && el[1].kind != LEX_GAP)
-			slot_insert(lx->slot2, n, pair_key(salted(&el[0]), salted(&el[1])), pt, (uint32_t)p);
-		else
-			slot_insert(lx->slot, n, salted(&el[0]), pt, (uint32_t)p);
+		uint64_t h;
+		if (pt->n >= 2 && el[1].kind != LEX_GAP) {
+			h = pair_key(salted(&el[0]), salted(&el[1]));
+			slot_insert(lx->slot2, n, h, pt, (uint32_t)p);
+			filter_add(lx->filter, 1, h);
+		} else {
+			h = salted(&el[0]);
+			slot_insert(lx->slot, n, h, pt, (uint32_t)p);
+			filter_add(lx->filter, 0, h);
+		}
 	}
 	return 0;
 }
@@ -285,6 +309,7 @@ void lex_free(kd_lex *lx)
 	free(lx->pat);
 	free(lx->slot);
 	free(lx->slot2);
+	free(lx->filter);
 	memset(lx, 0, sizeof(*lx));
 }
 
@@ -373,6 +398,8 @@ static int scan_at(const kd_lex *lx, const kd_text *t, size_t i, lex_matches *ou
 	hs[1] = k->hstem ^ SALT_STEM;
 	for (w = 0; w < 2; w++) {
 		hs[w] = hs[w] ? hs[w] : 1;
+		if (!filter_has(lx->filter, 0, hs[w]))
+			continue;
 		found = try_chain(lx, t, i, lex_head(lx->slot, lx->nslot, hs[w]), out, best, found);
 		if (found < 0)
 			return found;
@@ -386,7 +413,11 @@ static int scan_at(const kd_lex *lx, const kd_text *t, size_t i, lex_matches *ou
 	}
 	for (w = 0; w < 2; w++)
 		for (v = 0; v < 2; v++) {
-			uint32_t head = lex_head(lx->slot2, lx->nslot2, pair_key(hs[w], hn[v]));
+			uint64_t h = pair_key(hs[w], hn[v]);
+			uint32_t head;
+			if (!filter_has(lx->filter, 1, h))
+				continue;
+			head = lex_head(lx->slot2, lx->nslot2, h);
 			if (head && (found = try_chain(lx, t, i, head, out, best, found)) < 0)
 				return found;
 		}
@@ -463,12 +494,49 @@ uint32_t wclass_get(const kd_wclass *wc, uint64_t h)
 	return 0;
 }
 
+const char *wclass_fix(const kd_wclass *wc, uint64_t h)
+{
+	size_t i;
+
+	for (i = 0; i < wc->nfix; i++)
+		if (wc->fix_h[i] == h)
+			return wc->fix[i];
+	return NULL;
+}
+
+int wclass_fix_add(kd_wclass *wc, uint64_t h, const char *right)
+{
+	size_t cap = wc->fixcap;
+	char *c;
+	int rc;
+
+	if (wclass_fix(wc, h))
+		return 0;
+	if ((rc = grow((void **)&wc->fix_h, &cap, wc->nfix + 1, sizeof(uint64_t))) != 0)
+		return rc;
+	cap = wc->fixcap;
+	if ((rc = grow((void **)&wc->fix, &cap, wc->nfix + 1, sizeof(char *))) != 0)
+		return rc;
+	wc->fixcap = cap;
+	if (!(c = strdup(right)))
+		return KD_ENGINE_ENOMEM;
+	wc->fix_h[wc->nfix] = h;
+	wc->fix[wc->nfix++] = c;
+	return wclass_add(wc, h, TF_SPELL);
+}
+
 void wclass_free(kd_wclass *wc)
 {
+	size_t i;
+
 	if (!wc)
 		return;
 	free(wc->h);
 	free(wc->flags);
+	for (i = 0; i < wc->nfix; i++)
+		free(wc->fix[i]);
+	free(wc->fix);
+	free(wc->fix_h);
 	memset(wc, 0, sizeof(*wc));
 }
 

@@ -12,7 +12,8 @@
  *
  * A file is trusted for nothing: sizes, counts, the task and the feature
  * version are checked before a byte of weights is read, and anything
- * short, long or inconsistent is KD_ENGINE_EDATA.
+ * short, long or inconsistent is refused (KD_ENGINE_EDATA) before the
+ * engine is touched, so the engine can carry on without it (engine.c).
  *
  * Workload: loading runs once (copies a few MB); scoring runs per
  * utterance, integer adds into a fixed accumulator, no allocation.
@@ -62,7 +63,7 @@ int model_any(const kd_engine *e)
 	return e->ncol > 0;
 }
 
-int model_load(kd_engine *e, const kd_engine_data *d, const kd_blob *b)
+int model_load(kd_engine *e, const kd_blob *b, const char **whyp)
 {
 	const unsigned char *p = b->data;
 	const size_t rows = (size_t)1 << KD_FEATURE_BITS;
@@ -148,8 +149,7 @@ int model_load(kd_engine *e, const kd_engine_data *d, const kd_blob *b)
 	e->model[task] = m;
 	return 0;
 fail:
-	if (rc == KD_ENGINE_EDATA)
-		engine_error(d, b->name, 0, why);
+	*whyp = why;
 	return rc;
 }
 

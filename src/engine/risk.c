@@ -17,6 +17,11 @@
  *     ago", "used to") and the text says the person is better ("recovery")
  *     without saying it came back ("relapse"), or its own clause says so
  *     ("three years clean from self-harm");
+ *   - a "history" marker shares its sentence ("years ago", "my history
+ *     of", "back in uni") and nothing says it came back;
+ *   - a "topic" marker shares a sentence that has no I, me or my in it
+ *     (a lecture, a screening form, a study), or a "game" or "study"
+ *     marker shares its clause ("if I die it's game over");
  *   - a helper asks about it (a question in a helper's turn).
  * Rows flagged negonly turn this round: "keep living", "want to live",
  * "see a future" are cues only inside a negation scope ("I can't keep
@@ -27,11 +32,29 @@
  * ("dying", "not existing", "didn't wake up") in one sentence within
  * PAIR_SPAN words make an ideation cue, each side passing the same
  * context rules — so new combinations are caught without listing them.
+ * The same holds for a self-harm act or object ("harm": blades, blood,
+ * "bit my arm") and what makes it the writer's own and now ("harmctx":
+ * again, to cope, an urge, hiding it) within a sentence of each other.
  * A surviving self_harm or ideation cue with a plan, means or time
- * ("modifier" rows) within two sentences becomes imminent.
+ * ("modifier" rows) within two sentences becomes imminent.  Rows flagged
+ * needmod ("one last time", "tonight's the night", "it's time") are too
+ * common to count alone: with two modifiers around them (one not their
+ * own) they are imminent, else nothing.
+ *
+ * Context (kd_input.context, for a client's text): the turn just before,
+ * when it is a helper's question about risk ("are you thinking of ending
+ * your life?": a cue or an "ask" row in a question sentence, about the
+ * person and not a third party), makes an answer that opens with "yes",
+ * "sometimes", "tonight" ("yes" rows) a cue at the level asked about,
+ * and "no, never" nothing; an "asksafe" question ("are you safe?") turns
+ * that round.  Means or a plan in the answer, or in a client's text after
+ * their own last three turns held a cue, make it imminent; "it" pointing
+ * back ("I can't stop thinking about it", "refer" rows) carries the
+ * earlier level.  A day alone does not ("I'm seeing my GP tomorrow").
  *
  * Workload: one lexicon scan per utterance plus a pass over its matches;
- * evidence goes into the analyzer's reused array.
+ * with context, one more scan per turn read (at most four); evidence goes
+ * into the analyzer's reused array.
  */
 #include "internal.h"
 
@@ -50,16 +73,41 @@ enum {
 	RC_RECOVERY,
 	RC_RELAPSE,
 	RC_WANT,
-	RC_DEATH
+	RC_DEATH,
+	RC_HARM,
+	RC_HARMCTX,
+	RC_HISTORY,
+	RC_TOPIC,
+	RC_GAME,
+	RC_ASK,
+	RC_ASKHARM,
+	RC_ASKPLAN,
+	RC_ASKSAFE,
+	RC_YES,
+	RC_NO,
+	RC_REFER,
+	RC_STUDY
 };
 
 /* A wish, intent or consideration and a death concept in one sentence,
  * within this many words of each other, make an ideation cue. */
 #define PAIR_SPAN 8
 
+/* A self-harm act or object and what makes it the writer's own (an
+ * urge, coping, "again", a body part) make a self_harm cue within a
+ * sentence of each other. */
+#define HARM_SENTS 1
+
+/* A needmod cue ("one last time", "high enough") counts only with this
+ * many modifiers within NEEDMOD_SENTS sentences, and is then imminent. */
+#define NEEDMOD_MIN 2
+#define NEEDMOD_SENTS 4
+
 static const char *const cat_names[] = {
 	"", "self_harm", "ideation", "imminent", "means", "time", "plan",
 	"block", "past", "recovery", "relapse", "want", "death",
+	"harm", "harmctx", "history", "topic", "game",
+	"ask", "askharm", "askplan", "asksafe", "yes", "no", "refer", "study",
 };
 
 typedef struct risk_state {
@@ -107,6 +155,7 @@ static int risk_row(void *vctx, tsv_row *row)
 	r->cat = cat;
 	r->noneg = row->nfield > 2 && strstr(row->field[2], "noneg") != NULL;
 	r->negonly = row->nfield > 2 && strstr(row->field[2], "negonly") != NULL;
+	r->needmod = row->nfield > 2 && strstr(row->field[2], "needmod") != NULL;
 	if (!(r->name = engine_cue_name(e, row->field[1])))
 		return KD_ENGINE_ENOMEM;
 	rc = lex_add(&e->risk, row->field[1], (uint32_t)e->n_risk, c->scratch, c->st, &e->wc);
@@ -184,15 +233,34 @@ static int elsewhere(const kd_text *t, const lex_match *m, uint32_t other_mask)
 	return text_referent(t, m->first, other_mask) == TF_OTHER;
 }
 
-/* Whether match m of rule r survives the context rules: negation, a
- * helper's question, someone else's words, an idiom, recovered history. */
-static int cue_ok(const risk_state *st, const lex_match *m, const risk_rule *r)
+/* Whether sentence s says "I", "me" or "my" anywhere. */
+static int sent_self(const kd_text *t, uint32_t s)
+{
+	uint32_t i;
+
+	for (i = t->sent[s].first; i < t->sent[s].end; i++)
+		if (t->tok[i].flags & TF_SELF)
+			return 1;
+	return 0;
+}
+
+/* Whether match m of rule r survives the context rules: negation (unless
+ * its negator lies in match own, as in "the idea of not being alive feels
+ * like relief"), a helper's question, someone else's words, an idiom,
+ * recovered history, a clinical or media topic with nobody in it, a game. */
+static int cue_ok_own(const risk_state *st, const lex_match *m, const risk_rule *r,
+		      const lex_match *own)
 {
 	const kd_text *t = st->t;
 	const kd_tok *k = &t->tok[m->first];
 	size_t j;
+	int neg = (k->flags & TF_NEGATED) != 0;
 
-	if (r->negonly ? !(k->flags & TF_NEGATED) : ((k->flags & TF_NEGATED) && !r->noneg))
+	if (neg && own && own->last < m->first)
+		for (j = own->first, neg = 1; j <= own->last; j++)
+			if (t->tok[j].flags & TF_NEG)
+				neg = 0;
+	if (r->negonly ? !neg : (neg && !r->noneg))
 		return 0;
 	if (st->helper && (t->sent[k->sent].flags & SF_QUESTION))
 		return 0;
@@ -208,28 +276,100 @@ static int cue_ok(const risk_state *st, const lex_match *m, const risk_rule *r)
 		if (c2 == RC_RECOVERY && !st->relapse && !overlaps(m, b) &&
 		    t->tok[b->first].clause == k->clause)
 			return 0;
+		/* "years ago", "my history of": over unless it came back */
+		if (c2 == RC_HISTORY && !st->relapse && t->tok[b->first].sent == k->sent &&
+		    !overlaps(m, b))
+			return 0;
+		/* a lecture, a screening form, a study: unless the writer is in it */
+		if (c2 == RC_TOPIC && t->tok[b->first].sent == k->sent && !overlaps(m, b) &&
+		    !sent_self(t, k->sent))
+			return 0;
+		if ((c2 == RC_GAME || c2 == RC_STUDY) && t->tok[b->first].clause == k->clause &&
+		    !overlaps(m, b))
+			return 0;
 	}
 	return 1;
 }
 
-int risk_read(kd_analyzer *a, kd_speaker sp, kd_risk *out)
+static int cue_ok(const risk_state *st, const lex_match *m, const risk_rule *r)
+{
+	return cue_ok_own(st, m, r, NULL);
+}
+
+/* The partner category of a pairing category, and the level they make. */
+static uint8_t partner(uint8_t cat, kd_risk_level *level)
+{
+	if (cat == RC_WANT) {
+		*level = KD_RISK_IDEATION;
+		return RC_DEATH;
+	}
+	if (cat == RC_HARM) {
+		*level = KD_RISK_SELF_HARM;
+		return RC_HARMCTX;
+	}
+	return 0;
+}
+
+/* Whether match d (the partner) is near enough to m: want + death in one
+ * sentence within PAIR_SPAN words; harm + its context within HARM_SENTS
+ * sentences. */
+static int near(const kd_text *t, const lex_match *m, const lex_match *d, uint8_t cat)
+{
+	uint32_t ms = t->tok[m->first].sent, ds = t->tok[d->first].sent;
+
+	if (cat == RC_HARM)
+		return (ms > ds ? ms - ds : ds - ms) <= HARM_SENTS;
+	if (ms != ds)
+		return 0;
+	return (d->first > m->last ? d->first - m->last : m->first - d->last) <= PAIR_SPAN;
+}
+
+/* Counts the modifiers (means, time, plan) that survive the context
+ * rules within sentences [lo, hi] and outside match not (if any), adding
+ * them as evidence when add. */
+static int modifiers(kd_analyzer *a, const risk_state *st, uint32_t lo, uint32_t hi,
+		     const lex_match *not, int add, size_t *n)
+{
+	const kd_text *t = st->t;
+	size_t i;
+	int rc;
+
+	*n = 0;
+	for (i = 0; i < st->lm->n; i++) {
+		const lex_match *m = &st->lm->m[i];
+		const risk_rule *r = &st->e->risk_rules[m->rule];
+		uint32_t s = t->tok[m->first].sent;
+		if (r->cat < RC_MEANS || r->cat > RC_PLAN || s < lo || s > hi ||
+		    (not && overlaps(m, not)))
+			continue;
+		if (!cue_ok(st, m, r))
+			continue;
+		if (add && (rc = add_evidence(a, t, m, r->name)) != 0)
+			return rc;
+		(*n)++;
+	}
+	return 0;
+}
+
+/* The risk level of text t on its own (a helper's when helper), its
+ * cues added to a->ev; a->lm keeps t's matches and *stp the state that
+ * judged them, for the context rules after. */
+static int risk_eval(kd_analyzer *a, const kd_text *t, int helper, risk_state *stp,
+		     kd_risk_level *levelp)
 {
 	const kd_engine *e = a->e;
-	const kd_text *t = &a->text;
 	lex_matches *lm = &a->lm;
-	size_t i, j, nmod = 0;
+	size_t i, j, nmod = 0, nout = 0;
 	int rc, blocked;
 	risk_state st;
 	kd_risk_level level = KD_RISK_NONE;
 	uint32_t cue_sent_lo = UINT32_MAX, cue_sent_hi = 0;
 
 	lm->n = 0;
-	a->nev = 0;
-	memset(out, 0, sizeof(*out));
 	st.e = e;
 	st.t = t;
 	st.lm = lm;
-	st.helper = sp == KD_SPEAKER_HELPER;
+	st.helper = helper;
 	st.other = TF_OTHER | (st.helper ? TF_YOU : 0);
 	st.recovered = st.relapse = 0;
 	if ((rc = lex_scan(&e->risk, t, lm)) != 0)
@@ -250,26 +390,27 @@ int risk_read(kd_analyzer *a, kd_speaker sp, kd_risk *out)
 		if (!blocked && !(t->tok[lm->m[i].first].flags & TF_NEGATED))
 			st.recovered = 1;
 	}
-	/* direct cues, then wish + death pairs (so a direct cue names a span
-	 * both found), then modifiers near a cue */
+	/* direct cues, then pairs (so a direct cue names a span both found),
+	 * then modifiers near a cue */
 	for (i = 0; i < 2 * lm->n; i++) {
 		const lex_match *m = &lm->m[i % lm->n];
 		const risk_rule *r = &e->risk_rules[m->rule];
 		const kd_tok *k = &t->tok[m->first];
+		kd_risk_level plevel = KD_RISK_NONE;
+		uint8_t pcat = partner(r->cat, &plevel);
 		lex_match pair;
-		if ((r->cat == RC_WANT) != (i >= lm->n))
+		if ((pcat != 0) != (i >= lm->n))
 			continue;
-		if (r->cat == RC_WANT) {
-			if (!cue_ok(&st, m, r))
-				continue;
+		/* a helper's "the cutting is helping you" reflects the client */
+		if (pcat == RC_HARMCTX && st.helper)
+			continue;
+		if (pcat) {
 			for (j = 0; j < lm->n; j++) {
 				const lex_match *d = &lm->m[j];
 				const risk_rule *dr = &e->risk_rules[d->rule];
-				if (dr->cat != RC_DEATH || overlaps(m, d) || t->tok[d->first].sent != k->sent)
+				if (dr->cat != pcat || overlaps(m, d) || !near(t, m, d, r->cat))
 					continue;
-				if ((d->first > m->last ? d->first - m->last : m->first - d->last) > PAIR_SPAN)
-					continue;
-				if (!cue_ok(&st, d, dr))
+				if (!cue_ok_own(&st, m, r, d) || !cue_ok_own(&st, d, dr, m))
 					continue;
 				pair.rule = m->rule;
 				pair.first = m->first < d->first ? m->first : d->first;
@@ -280,8 +421,9 @@ int risk_read(kd_analyzer *a, kd_speaker sp, kd_risk *out)
 				continue;
 			m = &pair;
 			r = &e->risk_rules[lm->m[j].rule];
-			level = level > KD_RISK_IDEATION ? level : KD_RISK_IDEATION;
-		} else if (r->cat < RC_SELF_HARM || r->cat > RC_IMMINENT || !cue_ok(&st, m, r)) {
+			level = level > plevel ? level : plevel;
+		} else if (r->cat < RC_SELF_HARM || r->cat > RC_IMMINENT || r->needmod ||
+			   !cue_ok(&st, m, r)) {
 			continue;
 		} else if ((kd_risk_level)r->cat > level) {
 			level = (kd_risk_level)r->cat;
@@ -293,23 +435,177 @@ int risk_read(kd_analyzer *a, kd_speaker sp, kd_risk *out)
 		if (k->sent > cue_sent_hi)
 			cue_sent_hi = k->sent;
 	}
+	/* cues too common alone ("one last time", "high enough") count with
+	 * a plan, means or time around them, and then as imminent */
+	for (i = 0; i < lm->n; i++) {
+		const lex_match *m = &lm->m[i];
+		const risk_rule *r = &e->risk_rules[m->rule];
+		uint32_t s = t->tok[m->first].sent;
+		uint32_t lo = s > NEEDMOD_SENTS ? s - NEEDMOD_SENTS : 0;
+		if (!r->needmod || !cue_ok(&st, m, r))
+			continue;
+		/* one modifier may be its own ("tonight's the night"), not all */
+		if ((rc = modifiers(a, &st, lo, s + NEEDMOD_SENTS, m, 0, &nout)) != 0 ||
+		    (rc = modifiers(a, &st, lo, s + NEEDMOD_SENTS, NULL, 0, &nmod)) != 0)
+			goto done;
+		if (nout < 1 || nmod < NEEDMOD_MIN)
+			continue;
+		if ((rc = add_evidence(a, t, m, r->name)) != 0 ||
+		    (rc = modifiers(a, &st, lo, s + NEEDMOD_SENTS, NULL, 1, &nmod)) != 0)
+			goto done;
+		level = KD_RISK_IMMINENT;
+	}
 	if (level != KD_RISK_NONE && level != KD_RISK_IMMINENT) {
-		for (i = 0; i < lm->n; i++) {
-			const lex_match *m = &lm->m[i];
-			const risk_rule *r = &e->risk_rules[m->rule];
-			const kd_tok *k = &t->tok[m->first];
-			if (r->cat < RC_MEANS || r->cat > RC_PLAN)
-				continue;
-			if (k->sent + 2 < cue_sent_lo || k->sent > cue_sent_hi + 2)
-				continue;
-			if (!cue_ok(&st, m, r))
-				continue;
-			if ((rc = add_evidence(a, t, m, r->name)) != 0)
-				goto done;
-			nmod++;
-		}
+		uint32_t lo = cue_sent_lo > 2 ? cue_sent_lo - 2 : 0;
+		if ((rc = modifiers(a, &st, lo, cue_sent_hi + 2, NULL, 1, &nmod)) != 0)
+			goto done;
 		if (nmod > 0)
 			level = KD_RISK_IMMINENT;
+	}
+	*stp = st;
+	*levelp = level;
+done:
+	return rc;
+}
+
+/* The first match of category cat in lm that survives the context rules
+ * and starts within the first `within` words (any start when 0). */
+static const lex_match *first_of(const risk_state *st, uint8_t cat, uint32_t within)
+{
+	size_t i;
+
+	for (i = 0; i < st->lm->n; i++) {
+		const lex_match *m = &st->lm->m[i];
+		const risk_rule *r = &st->e->risk_rules[m->rule];
+		if (r->cat == cat && (!within || m->first < within) && cue_ok(st, m, r))
+			return m;
+	}
+	return NULL;
+}
+
+/* What the turns before a client's text say about it:
+ *   - *asked: the level a helper's question just before asked about ("are
+ *     you thinking of ending your life?", a cue in a question sentence,
+ *     whoever its subject), and *rule the cue that asked; *safe when it
+ *     asked whether the person is safe (so "no" is the risky answer);
+ *   - *said: the highest level of the client's own last CTX_OWN turns.
+ * Uses a->prev as scratch; leaves a->ev empty. */
+#define CTX_OWN 3
+
+static int risk_context(kd_analyzer *a, const kd_input *in, kd_risk_level *asked, uint32_t *rule,
+			int *safe, kd_risk_level *said)
+{
+	const kd_engine *e = a->e;
+	kd_text *t = &a->prev;
+	risk_state st;
+	kd_risk_level l;
+	size_t i, k, own = 0;
+	int rc = 0;
+
+	*asked = *said = KD_RISK_NONE;
+	*safe = 0;
+	for (i = in->n_context; i-- > 0 && own < CTX_OWN;) {
+		const kd_turn *c = &in->context[i];
+		int question = c->speaker == KD_SPEAKER_HELPER && i + 1 == in->n_context;
+		if (c->speaker != KD_SPEAKER_CLIENT && !question)
+			continue;
+		if ((rc = text_analyse(t, c->text ? c->text : "", c->len, a->stemmer, &e->wc)) != 0 ||
+		    (rc = text_mark(t, e, 0)) != 0 || (rc = risk_eval(a, t, 0, &st, &l)) != 0)
+			break;
+		a->nev = 0;
+		if (!question) {
+			own++;
+			*said = l > *said ? l : *said;
+			continue;
+		}
+		/* a question's cues count whoever they are about */
+		for (k = 0; k < st.lm->n; k++) {
+			const lex_match *m = &st.lm->m[k];
+			const risk_rule *r = &e->risk_rules[m->rule];
+			kd_risk_level ql = KD_RISK_NONE;
+			if (!(t->sent[t->tok[m->first].sent].flags & SF_QUESTION))
+				continue;
+			if (r->cat >= RC_SELF_HARM && r->cat <= RC_IMMINENT)
+				ql = (kd_risk_level)r->cat;
+			else if (r->cat == RC_ASK || r->cat == RC_ASKSAFE)
+				ql = KD_RISK_IDEATION;
+			else if (r->cat == RC_ASKHARM)
+				ql = KD_RISK_SELF_HARM;
+			else if (r->cat == RC_ASKPLAN)
+				ql = KD_RISK_IMMINENT;
+			/* "is your brother still thinking of ending his life?" */
+			if (ql == KD_RISK_NONE || (t->tok[m->first].flags & TF_NEGATED) ||
+			    (r->cat != RC_ASKSAFE && *safe) ||
+			    text_referent(t, m->first, TF_OTHER) == TF_OTHER)
+				continue;
+			if (r->cat == RC_ASKSAFE && *asked != KD_RISK_NONE)
+				continue;
+			if (ql > *asked || r->cat == RC_ASKSAFE) {
+				*asked = ql;
+				*rule = m->rule;
+				*safe = r->cat == RC_ASKSAFE;
+			}
+		}
+	}
+	a->nev = 0;
+	return rc;
+}
+
+/* Words an answer opens with ("yes", "no") count as the answer to a
+ * question when they come this early. */
+#define ANSWER_WORDS 4
+
+int risk_read(kd_analyzer *a, const kd_input *in, kd_risk *out)
+{
+	const kd_engine *e = a->e;
+	const kd_text *t = &a->text;
+	kd_risk_level level, asked = KD_RISK_NONE, said = KD_RISK_NONE;
+	const lex_match *yes, *no, *ref;
+	uint32_t qrule = 0;
+	size_t nmean = 0, i;
+	int rc = 0, safe = 0;
+	risk_state st;
+
+	a->nev = 0;
+	memset(out, 0, sizeof(*out));
+	if (in->speaker == KD_SPEAKER_CLIENT && in->n_context &&
+	    (rc = risk_context(a, in, &asked, &qrule, &safe, &said)) != 0)
+		goto done;
+	if ((rc = risk_eval(a, t, in->speaker == KD_SPEAKER_HELPER, &st, &level)) != 0)
+		goto done;
+	if (asked != KD_RISK_NONE || said != KD_RISK_NONE) {
+		yes = first_of(&st, RC_YES, ANSWER_WORDS);
+		no = first_of(&st, RC_NO, ANSWER_WORDS);
+		ref = first_of(&st, RC_REFER, 0);
+		/* means or a plan, not a day alone ("I'm seeing my GP tomorrow"),
+		 * unless the day answers the question ("tonight") */
+		for (i = 0; i < st.lm->n; i++) {
+			const risk_rule *r = &e->risk_rules[st.lm->m[i].rule];
+			if ((r->cat == RC_MEANS || r->cat == RC_PLAN ||
+			     (r->cat == RC_TIME && asked != KD_RISK_NONE && !safe && yes)) &&
+			    cue_ok(&st, &st.lm->m[i], r))
+				nmean++;
+		}
+		if (asked != KD_RISK_NONE && (safe ? no && !yes : yes != NULL)) {
+			/* "yes" to "are you thinking of ending your life?" */
+			if ((rc = add_evidence(a, t, safe ? no : yes, e->risk_rules[qrule].name)) != 0)
+				goto done;
+			level = level > asked ? level : asked;
+		}
+		if (said != KD_RISK_NONE && ref) {
+			/* "I can't stop thinking about it" after saying what "it" is */
+			if ((rc = add_evidence(a, t, ref, e->risk_rules[ref->rule].name)) != 0)
+				goto done;
+			level = level > said ? level : said;
+		}
+		if (nmean && ((asked != KD_RISK_NONE && !safe && !(no && !yes)) ||
+			      said != KD_RISK_NONE || level != KD_RISK_NONE)) {
+			/* "I have the pills": means or a plan after risk was in the air */
+			if ((rc = modifiers(a, &st, 0, UINT32_MAX, NULL, 1, &nmean)) != 0)
+				goto done;
+			if (nmean)
+				level = KD_RISK_IMMINENT;
+		}
 	}
 	if (a->nev > 1)
 		qsort(a->ev, a->nev, sizeof(kd_evidence), ev_cmp);

@@ -291,10 +291,25 @@ static int add_word(kd_text *t, size_t ws, size_t we, struct sb_stemmer *st, con
 		key[klen++] = c;
 	}
 	key[klen] = '\0';
-	k->klen = (uint32_t)klen;
-	t->slen += klen + 1;
 	k->hkey = text_hash(key, klen);
 	k->flags = flags | (wc ? wclass_get(wc, k->hkey) : 0);
+	if (k->flags & TF_SPELL) {
+		/* a common misspelling ("tierd") reads as its word; the span
+		 * stays the writer's */
+		const char *fix = wclass_fix(wc, k->hkey);
+		size_t n = fix ? strlen(fix) : 0;
+		if (n) {
+			if ((rc = grow((void **)&t->strs, &t->strcap, t->slen + n + 1, 1)) != 0)
+				return rc;
+			key = t->strs + t->slen;
+			memcpy(key, fix, n + 1);
+			klen = n;
+			k->hkey = text_hash(key, klen);
+			k->flags = flags | wclass_get(wc, k->hkey);
+		}
+	}
+	k->klen = (uint32_t)klen;
+	t->slen += klen + 1;
 	/* a possessive or "'s" contraction keeps its noun's class:
 	 * "mate's", "she's", "the novel's" */
 	if (wc && klen > 1 && we - ws > 2 && t->norm[we - 1] == 's' && t->norm[we - 2] == '\'')
@@ -357,12 +372,20 @@ static int tokenise(kd_text *t, struct sb_stemmer *st, const kd_wclass *wc)
 	uint32_t pending = TF_BOUNDARY, quoted = 0;
 
 	while (i < n) {
-		r = utf8proc_iterate(p + i, (utf8proc_ssize_t)(n - i), &cp);
-		if (r <= 0)
+		/* ASCII, most of any text, needs no decoder */
+		if (p[i] < 0x80) {
+			cp = p[i];
+			r = 1;
+		} else if ((r = utf8proc_iterate(p + i, (utf8proc_ssize_t)(n - i), &cp)) <= 0) {
 			return KD_ENGINE_EUTF8;
+		}
 		next = 0;
-		if (i + (size_t)r < n && utf8proc_iterate(p + i + r, (utf8proc_ssize_t)(n - i - (size_t)r), &next) < 0)
-			next = 0;
+		if (i + (size_t)r < n) {
+			if (p[i + (size_t)r] < 0x80)
+				next = p[i + (size_t)r];
+			else if (utf8proc_iterate(p + i + r, (utf8proc_ssize_t)(n - i - (size_t)r), &next) < 0)
+				next = 0;
+		}
 		if (is_word_cp(cp)) {
 			if (!in_word) {
 				ws = i;

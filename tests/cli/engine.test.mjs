@@ -97,3 +97,47 @@ test("eval says clearly when the corpora are missing", () => {
   assert.equal(r.code, 1);
   assert.match(r.err, /missing/);
 });
+
+test("analyze --version says how each reading is made", () => {
+  const r = run(["analyze", "--version"]);
+  assert.equal(r.code, 0, r.err);
+  for (const name of ["mi", "empathy", "strategy", "risk", "stigma", "compassion"])
+    assert.match(r.out, new RegExp(`^  ${name} +(model|rules)`, "m"));
+  assert.match(r.out, /^  risk +rules$/m);
+  // the built-in models fit this engine: no warning
+  assert.doesNotMatch(r.err, /warning/);
+});
+
+test("analyze --jsonl: one line per input, in order; bad lines are errors and the stream goes on", () => {
+  const lines = [
+    JSON.stringify({ id: "a", speaker: "client", text: "I want to die tonight" }),
+    JSON.stringify({ id: "b", speaker: "helper", text: "It sounds like the nights are hard.",
+      context: [{ speaker: "client", text: "I can't sleep." }] }),
+    '{"id":"c","speaker":"client","text":"caf\\u00e9 \\ud83d\\ude00 \\"quoted\\"\\n\\tend"}',
+    "",
+    "{not json",
+    '{"id":"e","speaker":"robot","text":"hi"}',
+    '{"id":"f","speaker":"client","text":"x","context":[{"speaker":"client"}]}',
+    '{"id":"g","speaker":"client","text":"nul \\u0000 inside"}',
+    '{"id":"h","speaker":"client","text":"ok","extra":{"deep":[1,2.5e3,true,null,"s"]}}',
+    '["an array"]',
+  ];
+  const r = spawnSync(BIN, ["analyze", "--jsonl"], { input: lines.join("\n") + "\n" });
+  assert.equal(r.status, 0, String(r.stderr));
+  const out = r.stdout.toString().trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(out.map((o) => o.id), ["a", "b", "c", null, "e", "f", "g", "h", null]);
+  assert.deepEqual(out.map((o) => "error" in o), [false, false, false, true, true, true, true, false, true]);
+  assert.equal(out[0].risk.level, "imminent");
+  assert.equal(out[0].mi.behaviour, null); // a client has no MI behaviour
+  assert.equal(out[1].mi.behaviour, "reflection");
+  assert.deepEqual(Object.keys(out[1]), ["id", "mi", "empathy", "strategy", "risk", "stigma", "compassion"]);
+  assert.match(out[3].error, /invalid JSON at column \d+/);
+  assert.match(out[4].error, /speaker/);
+  assert.match(out[5].error, /context turn/);
+  assert.match(out[6].error, /NUL/);
+  assert.match(out[8].error, /object/);
+  // invalid UTF-8 inside a string is refused, not passed on
+  const bad = spawnSync(BIN, ["analyze", "--jsonl"],
+    { input: Buffer.concat([Buffer.from('{"id":"u","speaker":"client","text":"bad '), Buffer.from([0xff]), Buffer.from('"}\n')]) });
+  assert.match(bad.stdout.toString(), /^\{"id":null,"error":"invalid JSON at column \d+: invalid UTF-8/);
+});

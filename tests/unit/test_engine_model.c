@@ -1,8 +1,9 @@
 /*
  * test_engine_model.c: the engine's learned models — the model file
- * loader refuses every malformed file with KD_ENGINE_EDATA (never a
- * crash), kd_analyze uses a model when one is given and says so in
- * source[], and the trainer (src/cli/linear.c, the code behind `kindred
+ * loader refuses every malformed or mismatched file (never a crash) and
+ * the engine is still built, that reading on its rules with the reason
+ * kept; kd_analyze uses a model when one is given and says so in
+ * source[]; and the trainer (src/cli/linear.c, the code behind `kindred
  * train`) learns a separable toy task whose written file the engine then
  * loads and uses.  Run from the repository root (reads data/lexicons/).
  */
@@ -104,16 +105,31 @@ static unsigned char *mi_model(size_t *len, int beh, int refl)
 	return p;
 }
 
-static void expect_edata(const char *name, const unsigned char *p, size_t n, const char *what)
+/* A model file that does not fit is refused, not fatal: the engine is
+ * built, the reading runs on its rules and the engine says why. */
+static void expect_refused(const char *name, const unsigned char *p, size_t n, const char *what)
 {
-	kd_engine *e = (kd_engine *)1;
+	kd_engine *e = NULL;
+	kd_analyzer *a = NULL;
 	char err[256] = "";
-	int rc = engine_with(name, p, n, &e, err, sizeof(err));
+	const char *why = NULL;
+	unsigned bit = strcmp(name, "models/mi.bin") == 0 ? KD_READ_MI : KD_READ_EMPATHY;
+	kd_input in = {"How are you?", 12, KD_SPEAKER_HELPER, NULL, 0, 0};
+	kd_result r;
 
-	printf("%-40s -> %s\n", what, err);
-	assert_int_equal(rc, KD_ENGINE_EDATA);
-	assert_null(e);
-	assert_true(err[0] != '\0');
+	assert_int_equal(engine_with(name, p, n, &e, err, sizeof(err)), 0);
+	assert_non_null(e);
+	assert_int_equal(kd_engine_source(e, bit, &why), KD_SOURCE_RULES);
+	printf("%-40s -> %s\n", what, why ? why : "(no reason)");
+	assert_non_null(why);
+	assert_true(strncmp(why, name, strlen(name)) == 0);
+	assert_int_equal(kd_analyzer_new(e, &a), 0);
+	assert_int_equal(kd_analyze(a, &in, &r), 0);
+	assert_int_equal(r.mi.behaviour, KD_MI_QUESTION);
+	assert_int_equal(r.source[0], KD_SOURCE_RULES);
+	assert_int_equal(r.source[1], KD_SOURCE_RULES);
+	kd_analyzer_free(a);
+	kd_engine_free(e);
 }
 
 static void test_loader_malformed(void **state)
@@ -128,21 +144,21 @@ static void test_loader_malformed(void **state)
 	assert_non_null(bad);
 	assert_int_equal(engine_with("models/mi.bin", good, len, &e, err, sizeof(err)), 0);
 	kd_engine_free(e);
-	expect_edata("models/mi.bin", good, 0, "empty");
-	expect_edata("models/mi.bin", NULL, 0, "NULL data");
-	expect_edata("models/mi.bin", good, 3, "3 bytes");
-	expect_edata("models/mi.bin", good, 19, "header cut");
-	expect_edata("models/mi.bin", good, 60, "head cut");
-	expect_edata("models/mi.bin", good, len - 1, "weights cut by a byte");
+	expect_refused("models/mi.bin", good, 0, "empty");
+	expect_refused("models/mi.bin", NULL, 0, "NULL data");
+	expect_refused("models/mi.bin", good, 3, "3 bytes");
+	expect_refused("models/mi.bin", good, 19, "header cut");
+	expect_refused("models/mi.bin", good, 60, "head cut");
+	expect_refused("models/mi.bin", good, len - 1, "weights cut by a byte");
 	memcpy(bad, good, len);
 	bad[len] = 0;
-	expect_edata("models/mi.bin", bad, len + 1, "a byte too many");
-	expect_edata("models/empathy.bin", good, len, "mi model under the empathy name");
+	expect_refused("models/mi.bin", bad, len + 1, "a byte too many");
+	expect_refused("models/empathy.bin", good, len, "mi model under the empathy name");
 #define MUTATE(off, val, what)                               \
 	do {                                                 \
 		memcpy(bad, good, len);                      \
 		put32le(bad + (off), (val));                 \
-		expect_edata("models/mi.bin", bad, len, what); \
+		expect_refused("models/mi.bin", bad, len, what); \
 	} while (0)
 	MUTATE(0, 0x314d444a, "bad magic");
 	MUTATE(4, KD_FEATURE_VERSION + 1, "newer feature version");
@@ -154,13 +170,13 @@ static void test_loader_malformed(void **state)
 	MUTATE(20, 3, "wrong class count");
 	memcpy(bad, good, len);
 	putfle(bad + 24, nan);
-	expect_edata("models/mi.bin", bad, len, "NaN scale");
+	expect_refused("models/mi.bin", bad, len, "NaN scale");
 	memcpy(bad, good, len);
 	putfle(bad + 28, nan);
-	expect_edata("models/mi.bin", bad, len, "NaN bias");
+	expect_refused("models/mi.bin", bad, len, "NaN bias");
 	memcpy(bad, good, len);
 	putfle(bad + 24, -1.0f);
-	expect_edata("models/mi.bin", bad, len, "negative scale");
+	expect_refused("models/mi.bin", bad, len, "negative scale");
 #undef MUTATE
 	free(good);
 	free(bad);
@@ -207,6 +223,43 @@ static void test_model_used(void **state)
 	kd_analyzer_free(a);
 	kd_engine_free(e);
 	kd_engine_free(rules);
+}
+
+/* One model refused does not cost the others theirs. */
+static void test_model_mismatch_mixed(void **state)
+{
+	size_t len;
+	unsigned char *m = mi_model(&len, 1, 1);
+	kd_blob b[4] = {{"lexicons/text.tsv", lex[0], lexlen[0]},
+			{"lexicons/cues.tsv", lex[1], lexlen[1]},
+			{"models/mi.bin", m, len},
+			{"models/empathy.bin", m, len}}; /* an mi file: wrong task */
+	char err[256] = "";
+	kd_engine_data d = {b, 4, err, sizeof(err)};
+	kd_engine *e = NULL;
+	kd_analyzer *a = NULL;
+	kd_input in = {"How are you?", 12, KD_SPEAKER_HELPER, NULL, 0, 0};
+	kd_result r;
+	const char *why = "x";
+
+	(void)state;
+	assert_int_equal(kd_engine_new(&d, &e), 0);
+	assert_int_equal(kd_engine_source(e, KD_READ_MI, &why), KD_SOURCE_MODEL);
+	assert_null(why);
+	assert_int_equal(kd_engine_source(e, KD_READ_EMPATHY, &why), KD_SOURCE_RULES);
+	assert_non_null(why);
+	assert_non_null(strstr(why, "models/empathy.bin: task"));
+	assert_int_equal(kd_engine_source(e, KD_READ_STRATEGY, &why), KD_SOURCE_RULES);
+	assert_null(why); /* none given: nothing to explain */
+	assert_int_equal(kd_engine_source(e, KD_READ_RISK, NULL), KD_SOURCE_NONE);
+	assert_int_equal(kd_analyzer_new(e, &a), 0);
+	assert_int_equal(kd_analyze(a, &in, &r), 0);
+	assert_int_equal(r.mi.behaviour, KD_MI_REFLECTION);
+	assert_int_equal(r.source[0], KD_SOURCE_MODEL);
+	assert_int_equal(r.source[1], KD_SOURCE_RULES);
+	kd_analyzer_free(a);
+	kd_engine_free(e);
+	free(m);
 }
 
 /* Three strategies, each with its own words: separable. */
@@ -326,6 +379,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_loader_malformed),
 		cmocka_unit_test(test_model_used),
+		cmocka_unit_test(test_model_mismatch_mixed),
 		cmocka_unit_test(test_trainer_toy),
 	};
 
