@@ -77,13 +77,35 @@ static const command commands[] = {
 	 "behaviour, open/closed, simple/complex; EPITOME ER, IP, EX; ESConv\n"
 	 "strategy).  --rules measures the engine without its learned models.\n"
 	 "Exits 1 when DIR is missing.\n"},
-	{"backup", cmd_backup, "copy the database consistently while kindred runs",
-	 "usage: kindred backup FILE [--data-dir DIR] [--database LOCATION]\n"
+	{"backup", cmd_backup, "copy the data, or the key store, consistently while kindred runs",
+	 "usage: kindred backup FILE [--keys] [--data-dir DIR] [--database LOCATION]\n"
 	 "\n"
 	 "Writes a consistent copy of the SQLite database to FILE (a new file, mode\n"
-	 "0600) while kindred keeps serving.  The master key is not included: back up\n"
-	 "DIR/master.key separately.  To restore, stop kindred and put the copy in\n"
-	 "place of DIR/kindred.db (removing kindred.db-wal and kindred.db-shm).\n"},
+	 "0600) while kindred keeps serving.  It holds no data keys: they live in the\n"
+	 "key store (DIR/kindred-keys.db), so a person deleted after the backup stays\n"
+	 "unreadable when it is restored.  With --keys, FILE is a copy of the key store\n"
+	 "instead: keep it apart from the data backups, for as short a time as you\n"
+	 "must (a key backup brings deleted people back with any data backup).  The\n"
+	 "master key is in neither: back up DIR/master.key separately.  To restore,\n"
+	 "stop kindred and put the copy in place of DIR/kindred.db (removing\n"
+	 "kindred.db-wal and kindred.db-shm); keep the current key store.  On\n"
+	 "PostgreSQL use pg_dump --exclude-schema=kindred_keys (docs/DEPLOYMENT.md).\n"},
+	{"rekey", cmd_rekey, "rotate the master key while kindred keeps serving",
+	 "usage: kindred rekey [--batch N] [--data-dir DIR] [--database LOCATION]\n"
+	 "       kindred rekey --retire [--data-dir DIR] [--database LOCATION]\n"
+	 "       kindred rekey --new-key\n"
+	 "\n"
+	 "Puts a fresh master key in front of the old one in DIR/master.key, then\n"
+	 "wraps every person's data key again under it, N people (default 200) per\n"
+	 "transaction, while servers keep serving: they read the key file again on\n"
+	 "their own when they meet the new key.  Sealed text is not rewritten.  Run\n"
+	 "it again to finish a rotation that stopped.  --retire then removes the old\n"
+	 "key from the file, once every data key is under the new one; a server\n"
+	 "started with only the old key afterwards refuses to start (exit 3).\n"
+	 "With KINDRED_MASTER_KEY: make a key with --new-key, set\n"
+	 "KINDRED_MASTER_KEY=NEW,OLD on every server (a restart each) and for this\n"
+	 "command, run kindred rekey, then set it to NEW alone; --retire checks that\n"
+	 "no data key needs OLD.  Exits 1 if a data key opens under no key held.\n"},
 	{"migrate", cmd_migrate, "copy a clinic's data to another database, and prove it",
 	 "usage: kindred migrate --from LOCATION --to LOCATION [--force]\n"
 	 "\n"
