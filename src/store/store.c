@@ -82,29 +82,49 @@ static _Thread_local int open_rc = KD_EDB;
  * database cannot be opened: then *rc gets the driver's error and *err
  * its message (printed instead when err is NULL). */
 /*
- * Attaches the SQLite key store to a new connection.  The file is made
- * 0600 before SQLite makes it (its WAL and shared-memory files follow the
- * mode of the file); its writes are few (a person added or deleted, a
- * rotation) and always wait for the disk, and deleted keys are
- * overwritten, not left in free pages.
+ * Makes the SQLite key store's file 0600 before SQLite makes it (its WAL
+ * and shared-memory files follow the mode of the file).  Only when it is
+ * missing, and before any connection of ours opens it: closing a
+ * descriptor of a file drops every POSIX lock the process holds on it,
+ * SQLite's included.
+ */
+static int keys_create(const char *location, char **err)
+{
+	char path[1024];
+	int fd;
+
+	if (store_keys_path(location, path, sizeof(path)) != 0) {
+		if (err)
+			*err = kd_xstrdup("the key store's path is too long");
+		return KD_ECONFIG;
+	}
+	if (strcmp(path, ":memory:") == 0 || access(path, F_OK) == 0)
+		return 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0 && errno != EEXIST) {
+		if (err)
+			*err = kd_xstrdup(strerror(errno));
+		return KD_EDB;
+	}
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+/*
+ * Attaches the SQLite key store to a new connection.  Its writes are few
+ * (a person added or deleted, a rotation) and always wait for the disk,
+ * and deleted keys are overwritten, not left in free pages.
  */
 static int keys_attach(store *s, db *c, char **msg)
 {
 	char path[1024], *quoted = NULL, *sql = NULL;
 	size_t i, n = 0, len;
-	int fd, rc;
+	int rc;
 
 	if (store_keys_path(s->location, path, sizeof(path)) != 0) {
 		*msg = kd_xstrdup("the key store's path is too long");
 		return KD_ECONFIG;
-	}
-	if (strcmp(path, ":memory:") != 0) {
-		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
-		if (fd < 0) {
-			*msg = kd_xstrdup(strerror(errno));
-			return KD_EDB;
-		}
-		close(fd);
 	}
 	len = strlen(path);
 	quoted = kd_xmalloc(2 * len + 1);
@@ -453,6 +473,8 @@ int store_open(const char *location, store **out, char **err)
 		free(s);
 		return KD_ENOMEM;
 	}
+	if (s->drv == &db_sqlite_driver && (rc = keys_create(s->location, err)) != 0)
+		goto fail;
 	if (!conn_open(s, &rc, err))
 		goto fail;
 	if ((rc = migrate(s, &moved_keys, err)) != 0)
