@@ -196,7 +196,7 @@ int cmd_rekey(int argc, char **argv)
 	vault *v = NULL;
 	char keyfile[640], cur[VAULT_KEY_ID_SIZE], *end;
 	tally t = {0, 0, 0, 0};
-	int i, used, rc, started = 0, want_retire = 0, from_env, pass;
+	int i, used, rc, started = 0, want_retire = 0, want_stage = 0, from_env, pass;
 	long batch = REKEY_BATCH;
 	int64_t before;
 
@@ -210,6 +210,8 @@ int cmd_rekey(int argc, char **argv)
 			return new_key();
 		if (strcmp(argv[i], "--retire") == 0) {
 			want_retire = 1;
+		} else if (strcmp(argv[i], "--stage") == 0) {
+			want_stage = 1;
 		} else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc) {
 			batch = strtol(argv[++i], &end, 10);
 			if (*end || batch < 1 || batch > 100000) {
@@ -224,6 +226,10 @@ int cmd_rekey(int argc, char **argv)
 	}
 	config_finish(&cfg);
 	from_env = getenv("KINDRED_MASTER_KEY") != NULL;
+	if (want_retire + want_stage > 1 || (want_stage && from_env)) {
+		fprintf(stderr, "kindred rekey: --stage is for a key file, and not with --retire\n");
+		return CLI_USAGE;
+	}
 	cli_keyfile(&cfg, keyfile, sizeof(keyfile));
 	if (!from_env && !want_retire) {
 		rc = vault_keyfile_rotate(keyfile, &started);
@@ -235,6 +241,14 @@ int cmd_rekey(int argc, char **argv)
 					  "stopped half-way (then remove it and run rekey again)"
 					: kd_strerror(rc));
 			return rc == KD_EIO ? CLI_FAIL : CLI_CONFIG;
+		}
+		/* Several servers: the file goes to all of them before any
+		 * data key is re-wrapped. */
+		if (want_stage) {
+			printf("%s: %s; copy it to every server, then run kindred rekey\n", keyfile,
+			       started ? "a new master key is first, the old one second"
+				       : "a rotation was already under way");
+			return CLI_OK;
 		}
 	}
 	if ((rc = cli_open(&cfg, &st, &v)) != 0)

@@ -91,7 +91,7 @@ static const command commands[] = {
 	 "kindred.db-wal and kindred.db-shm); keep the current key store.  On\n"
 	 "PostgreSQL use pg_dump --exclude-schema=kindred_keys (docs/DEPLOYMENT.md).\n"},
 	{"rekey", cmd_rekey, "rotate the master key while kindred keeps serving",
-	 "usage: kindred rekey [--batch N] [--data-dir DIR] [--database LOCATION]\n"
+	 "usage: kindred rekey [--stage] [--batch N] [--data-dir DIR] [--database LOCATION]\n"
 	 "       kindred rekey --retire [--data-dir DIR] [--database LOCATION]\n"
 	 "       kindred rekey --new-key\n"
 	 "\n"
@@ -99,9 +99,11 @@ static const command commands[] = {
 	 "wraps every person's data key again under it, N people (default 200) per\n"
 	 "transaction, while servers keep serving: they read the key file again on\n"
 	 "their own when they meet the new key.  Sealed text is not rewritten.  Run\n"
-	 "it again to finish a rotation that stopped.  --retire then removes the old\n"
-	 "key from the file, once every data key is under the new one; a server\n"
-	 "started with only the old key afterwards refuses to start (exit 3).\n"
+	 "it again to finish a rotation that stopped.  With several servers, --stage\n"
+	 "only writes the new key file: copy it to every server, then run rekey.\n"
+	 "--retire then removes the old key from the file, once every data key is\n"
+	 "under the new one; a server started with only the old key afterwards\n"
+	 "refuses to start (exit 3).\n"
 	 "With KINDRED_MASTER_KEY: make a key with --new-key, set\n"
 	 "KINDRED_MASTER_KEY=NEW,OLD on every server (a restart each) and for this\n"
 	 "command, run kindred rekey, then set it to NEW alone; --retire checks that\n"
