@@ -793,7 +793,10 @@ done:
 	return rc;
 }
 
-int vault_keyfile_rotate(const char *path, int *started)
+/* Reads the key file and, with rotate, puts a fresh key in front of its
+ * one key (a file of several is a rotation under way, left as it is);
+ * without, keeps only its current key. */
+static int keyfile_edit(const char *path, int rotate, int *started)
 {
 	ring *r = NULL;
 	struct stat st;
@@ -804,35 +807,31 @@ int vault_keyfile_rotate(const char *path, int *started)
 		return rc;
 	if (!(r = sodium_malloc(sizeof(*r))))
 		return KD_ENOMEM;
-	if ((rc = key_read(path, r, &n, &st)) != 0)
+	if ((rc = key_read(path, r, &n, &st)) != 0 || (rotate && n > 1) || (!rotate && n == 1))
 		goto done;
-	if (n > 1)
-		goto done; /* a rotation under way: it continues */
-	memcpy(r->key[1], r->key[0], VAULT_KEY_BYTES);
-	memcpy(r->id[1], r->id[0], KEY_ID_BYTES);
-	randombytes_buf(r->key[0], VAULT_KEY_BYTES);
-	key_id_of(r->key[0], r->id[0]);
-	if ((rc = ring_replace(path, r, 2)) == 0)
-		*started = 1;
+	if (rotate) {
+		memcpy(r->key[1], r->key[0], VAULT_KEY_BYTES);
+		memcpy(r->id[1], r->id[0], KEY_ID_BYTES);
+		randombytes_buf(r->key[0], VAULT_KEY_BYTES);
+		key_id_of(r->key[0], r->id[0]);
+	}
+	if ((rc = ring_replace(path, r, rotate ? 2 : 1)) == 0)
+		*started = rotate;
 done:
 	sodium_free(r);
 	return rc;
 }
 
+int vault_keyfile_rotate(const char *path, int *started)
+{
+	return keyfile_edit(path, 1, started);
+}
+
 int vault_keyfile_retire(const char *path)
 {
-	ring *r = NULL;
-	struct stat st;
-	int n = 0, rc;
+	int ignored;
 
-	if ((rc = vault_lib_init()) != 0)
-		return rc;
-	if (!(r = sodium_malloc(sizeof(*r))))
-		return KD_ENOMEM;
-	if ((rc = key_read(path, r, &n, &st)) == 0 && n > 1)
-		rc = ring_replace(path, r, 1);
-	sodium_free(r);
-	return rc;
+	return keyfile_edit(path, 0, &ignored);
 }
 
 int vault_password_hash(const char *password, char out[VAULT_PWHASH_SIZE])
