@@ -188,6 +188,59 @@ test("KINDRED_MASTER_KEY rotates too: NEW,OLD while re-wrapping, then NEW alone"
   }
 });
 
+test("with two servers: --stage writes the key file only, both servers follow it, a leftover .new stops a rotation", async () => {
+  const srv = await startServer([], { keep: true });
+  const peer = await startServer([], { peer: srv });
+  try {
+    await twoServers(srv, peer);
+  } finally {
+    await peer.stop();
+    await srv.stop();
+  }
+  const last = await startServer([], { dir: srv.dir });
+  await last.stop();
+});
+
+async function twoServers(srv, peer) {
+  const { clin, clients } = await setupClinic(srv, PW, ["lia"]);
+  const wrote = await writeSealed(clients, "peer");
+  const staged = await kindred(srv.dir, ["rekey", "--stage"]);
+  assert.match(staged.stdout, /copy it to every server, then run kindred rekey/);
+  assert.equal(readFileSync(join(srv.dir, "master.key"), "utf8").split("\n").filter(Boolean).length, 2);
+  // Nothing was re-wrapped yet: both servers open everything; a person
+  // joining now gets a key under the new master key, which both open.
+  const onPeer = new Client(peer.base);
+  await onPeer.login("lia", PW);
+  assert.equal(await readBack(onPeer, wrote.lia), null);
+  const inv = await clin.api("POST", "/api/v1/invitations", {});
+  const mo = new Client(peer.base);
+  const joined = await mo.post("/api/v1" + inv.data.path, { json: { username: "moe", display_name: "Moe", password: PW } });
+  assert.equal(joined.status, 201, joined.text);
+  mo.csrf = joined.data.csrf;
+  const moWrote = (await writeSealed({ mo: [mo] }, "peer")).mo;
+  const moOnSrv = new Client(srv.base);
+  await moOnSrv.login("moe", PW);
+  assert.equal(await readBack(moOnSrv, moWrote), null);
+  const done = await kindred(srv.dir, ["rekey"]);
+  assert.match(done.stdout, /continuing the rotation/);
+  assert.match(done.stdout, /re-wrapped 2 data keys .* the key store holds 3, all under it/);
+  assert.equal(await readBack(onPeer, wrote.lia), null);
+  assert.equal(await readBack(clients.lia[0], wrote.lia), null);
+  // A leftover master.key.new (a rekey that stopped while writing the
+  // file) is never overwritten: exit 3, the file as it was.
+  const before = readFileSync(join(srv.dir, "master.key"), "utf8");
+  await kindred(srv.dir, ["rekey", "--retire"]);
+  const retired = readFileSync(join(srv.dir, "master.key"), "utf8");
+  assert.notEqual(retired, before);
+  execFileSync("sh", ["-c", `umask 077 && echo x > "${join(srv.dir, "master.key.new")}"`]);
+  const stopped = await kindred(srv.dir, ["rekey"]).catch((e) => e);
+  assert.equal(stopped.code, 3);
+  assert.match(stopped.stderr, /\.new file beside it exists/);
+  assert.equal(readFileSync(join(srv.dir, "master.key"), "utf8"), retired);
+  unlinkSync(join(srv.dir, "master.key.new"));
+  assert.equal(await readBack(onPeer, wrote.lia), null);
+}
+
 // The data backup and the key-store backup, taken while the server runs:
 // `kindred backup` (and --keys) on SQLite, pg_dump with and without the
 // kindred_keys schema on PostgreSQL, as docs/DEPLOYMENT.md says.
