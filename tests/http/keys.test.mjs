@@ -36,6 +36,17 @@ async function writeSealed(clients, tag) {
   return wrote;
 }
 
+// A new client of clin joins on the server at base and writes sealed text;
+// returns [their Client, what they wrote].
+async function joinAndWrite(clin, base, username, tag) {
+  const inv = await clin.api("POST", "/api/v1/invitations", {});
+  const c = new Client(base);
+  const joined = await c.post("/api/v1" + inv.data.path, { json: { username, display_name: username, password: PW } });
+  assert.equal(joined.status, 201, joined.text);
+  c.csrf = joined.data.csrf;
+  return [c, (await writeSealed({ [username]: [c] }, tag))[username]];
+}
+
 // Reads a client's journal and check-ins; returns what failed, if anything.
 async function readBack(c, [j, n]) {
   const journal = await c.get("/api/v1/journal");
@@ -93,12 +104,7 @@ test("the master key rotates while the server serves sealed text; the old key is
   // One person a batch, so the rotation is many transactions long.
   const { stdout } = await kindred(srv.dir, ["rekey", "--batch", "1"]);
   // A person who joins during the rotation gets a key under the new key.
-  const inv = await clin.api("POST", "/api/v1/invitations", {});
-  const gus = new Client(srv.base);
-  const joined = await gus.post("/api/v1" + inv.data.path, { json: { username: "gus", display_name: "Gus", password: PW } });
-  assert.equal(joined.status, 201, joined.text);
-  gus.csrf = joined.data.csrf;
-  const gusWrote = (await writeSealed({ gus: [gus] }, "rot")).gus;
+  const [gus, gusWrote] = await joinAndWrite(clin, srv.base, "gus", "rot");
   await new Promise((r) => setTimeout(r, 300));
   done = true;
   await Promise.all([...readers, writer]);
@@ -212,12 +218,7 @@ async function twoServers(srv, peer) {
   const onPeer = new Client(peer.base);
   await onPeer.login("lia", PW);
   assert.equal(await readBack(onPeer, wrote.lia), null);
-  const inv = await clin.api("POST", "/api/v1/invitations", {});
-  const mo = new Client(peer.base);
-  const joined = await mo.post("/api/v1" + inv.data.path, { json: { username: "moe", display_name: "Moe", password: PW } });
-  assert.equal(joined.status, 201, joined.text);
-  mo.csrf = joined.data.csrf;
-  const moWrote = (await writeSealed({ mo: [mo] }, "peer")).mo;
+  const [, moWrote] = await joinAndWrite(clin, peer.base, "moe", "peer");
   const moOnSrv = new Client(srv.base);
   await moOnSrv.login("moe", PW);
   assert.equal(await readBack(moOnSrv, moWrote), null);
