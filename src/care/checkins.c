@@ -190,6 +190,10 @@ int care_checkin_list(care *c, const actor *who, int64_t client_id, int limit, j
 		return rc;
 	if ((rc = store_user_get(c->st, client_id, &owner)) != 0)
 		return rc;
+	if (!owner.data_key) { /* shredded: deleted after a restored backup */
+		store_user_clear(&owner);
+		return KD_ENOTFOUND;
+	}
 	lc.c = c;
 	lc.owner = &owner;
 	lc.rows = json_array();

@@ -275,7 +275,9 @@ int care_login(care *c, const char *username, const char *password, const char *
 		rc = KD_EAUTH;
 	} else if (rc == 0) {
 		rc = vault_password_verify(u.pw_hash, password ? password : "");
-		if (rc == 0 && u.disabled)
+		/* No data key: the account was deleted, and its row came back
+		 * only with a restored data backup. */
+		if (rc == 0 && (u.disabled || !u.data_key))
 			rc = KD_EAUTH;
 	}
 	/* A failure stays counted (it was counted above). */

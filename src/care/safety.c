@@ -146,6 +146,10 @@ int care_safety_get(care *c, const actor *who, int64_t client_id, json_t **out)
 		return rc;
 	if ((rc = store_user_get(c->st, client_id, &owner)) != 0)
 		return rc;
+	if (!owner.data_key) { /* shredded: deleted after a restored backup */
+		store_user_clear(&owner);
+		return KD_ENOTFOUND;
+	}
 	rc = store_safety_plan_get(c->st, client_id, &sp);
 	if (rc == 0) {
 		rc = vault_unseal(c->v, owner.id, owner.data_key, owner.data_key_len, "safety_plans",

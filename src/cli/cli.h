@@ -6,7 +6,8 @@
  * Exit codes (documented in README.md):
  *   0 success; 1 the command ran and failed (I/O, database, server);
  *   2 usage error (unknown command or option, bad argument);
- *   3 configuration or data-directory problem.
+ *   3 configuration or data-directory problem (also: a master key that
+ *     opens none of the data keys a rotation re-wrapped).
  */
 #ifndef KD_CLI_H
 #define KD_CLI_H
@@ -17,6 +18,7 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_CONFIG = 3 };
 int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
+int cmd_rekey(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_score(int argc, char **argv);

@@ -1,7 +1,9 @@
 /*
  * cmd_backup.c: `kindred backup FILE` — a consistent copy of the
- * database, taken while kindred serves.  The master key is not in it, on
- * purpose: a stolen backup alone opens no one's sealed text.
+ * database, taken while kindred serves; `kindred backup --keys FILE` — a
+ * copy of the key store.  A data backup holds no data keys, so deleting
+ * a person shreds their text in every data backup too; the master key is
+ * in neither, so a stolen backup alone opens no one's sealed text.
  */
 #include "cli/open.h"
 
@@ -14,9 +16,9 @@
 int cmd_backup(int argc, char **argv)
 {
 	config cfg;
-	const char *dest = NULL;
-	char *err = NULL;
-	int i, used, rc;
+	const char *dest = NULL, *src;
+	char *err = NULL, keys[1024];
+	int i, used, rc, want_keys = 0;
 
 	config_defaults(&cfg);
 	for (i = 1; i < argc; i++) {
@@ -24,6 +26,10 @@ int cmd_backup(int argc, char **argv)
 			return rc;
 		if (used)
 			continue;
+		if (strcmp(argv[i], "--keys") == 0) {
+			want_keys = 1;
+			continue;
+		}
 		if (argv[i][0] == '-' || dest) {
 			fprintf(stderr, "kindred backup: unexpected '%s'\n", argv[i]);
 			return CLI_USAGE;
@@ -31,23 +37,38 @@ int cmd_backup(int argc, char **argv)
 		dest = argv[i];
 	}
 	if (!dest) {
-		fprintf(stderr, "usage: kindred backup FILE [--data-dir DIR]\n");
+		fprintf(stderr, "usage: kindred backup FILE [--keys] [--data-dir DIR]\n");
 		return CLI_USAGE;
 	}
 	config_finish(&cfg);
 	if (strncmp(cfg.database, "postgres", 8) == 0) {
-		fprintf(stderr, "kindred backup: on PostgreSQL, use pg_dump or base backups "
-				"(see docs/DEPLOYMENT.md)\n");
+		fprintf(stderr, "kindred backup: on PostgreSQL, use pg_dump "
+				"--exclude-schema=kindred_keys for the data and --schema=kindred_keys "
+				"for the keys (see docs/DEPLOYMENT.md)\n");
 		return CLI_USAGE;
 	}
-	rc = store_backup_sqlite(cfg.database, dest, &err);
+	src = cfg.database;
+	if (want_keys) {
+		if (store_keys_path(cfg.database, keys, sizeof(keys)) != 0) {
+			fprintf(stderr, "kindred backup: the key store's path is too long\n");
+			return CLI_CONFIG;
+		}
+		src = keys;
+	}
+	rc = store_backup_sqlite(src, dest, &err);
 	if (rc != 0) {
 		fprintf(stderr, "kindred backup: %s: %s\n", dest, err ? err : kd_strerror(rc));
 		free(err);
 		return rc == KD_EEXIST ? CLI_USAGE : CLI_FAIL;
 	}
-	printf("backed up %s to %s\n", cfg.database, dest);
-	printf("the master key is not in the backup: keep %s/master.key safe separately\n",
-	       cfg.data_dir);
+	printf("backed up %s to %s\n", src, dest);
+	if (want_keys)
+		printf("this is the key store: keep it apart from the data backups; the master "
+		       "key is not in it: keep %s/master.key safe separately\n",
+		       cfg.data_dir);
+	else
+		printf("no data keys and no master key are in the backup: back up the key store "
+		       "(kindred backup --keys) and %s/master.key separately\n",
+		       cfg.data_dir);
 	return CLI_OK;
 }

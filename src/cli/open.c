@@ -68,6 +68,81 @@ static int make_dirs(const char *path)
 	return 0;
 }
 
+void cli_keyfile(const config *cfg, char *out, size_t n)
+{
+	snprintf(out, n, "%.600s/master.key", cfg->data_dir);
+}
+
+enum { SCAN_PAGE = 500 };
+
+typedef struct scan_ctx {
+	vault *v;
+	cli_keys *k;
+	int64_t last;
+} scan_ctx;
+
+static int scan_one(void *arg, int64_t owner_id, const unsigned char *wrapped, size_t len)
+{
+	scan_ctx *x = arg;
+	int rc = wrapped ? vault_key_check(x->v, owner_id, wrapped, len) : KD_ECRYPTO;
+
+	x->last = owner_id;
+	x->k->total++;
+	if (rc == 1) {
+		x->k->current++;
+	} else if (rc == 0) {
+		x->k->older++;
+	} else {
+		if (x->k->lost++ == 0) {
+			x->k->first_lost = owner_id;
+			vault_wrapped_id(wrapped, len, x->k->lost_id);
+		}
+	}
+	return 0;
+}
+
+int cli_keys_scan(store *st, vault *v, cli_keys *out)
+{
+	scan_ctx x = {v, out, 0};
+	int64_t before;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	do {
+		before = out->total;
+		rc = store_key_page(st, x.last, SCAN_PAGE, scan_one, &x);
+	} while (rc == 0 && out->total - before == SCAN_PAGE);
+	return rc;
+}
+
+/*
+ * A server must not start on a master key that opens none of the data
+ * keys a rotation re-wrapped (the key file of before `kindred rekey`, or
+ * a retired key still in KINDRED_MASTER_KEY): it would answer every
+ * request for sealed text with an error.  Refuse at once, saying why.
+ */
+static int keys_usable(store *st, vault *v)
+{
+	char cur[VAULT_KEY_ID_SIZE];
+	cli_keys k;
+	int rc;
+
+	if ((rc = cli_keys_scan(st, v, &k)) != 0) {
+		fprintf(stderr, "kindred: cannot read the key store: %s\n", kd_strerror(rc));
+		return CLI_FAIL;
+	}
+	if (k.lost == 0)
+		return 0;
+	vault_key_id(v, 0, cur);
+	fprintf(stderr,
+		"kindred: %lld of %lld data keys are wrapped under a master key this kindred does "
+		"not have (key id %s; its current key is %s), e.g. person %lld's: the master key "
+		"is older than the last `kindred rekey` (or was retired); use the current key "
+		"file or KINDRED_MASTER_KEY\n",
+		(long long)k.lost, (long long)k.total, k.lost_id, cur, (long long)k.first_lost);
+	return CLI_CONFIG;
+}
+
 int cli_open(config *cfg, store **st, vault **v)
 {
 	char keyfile[640], where[1024], *err = NULL;
@@ -82,7 +157,7 @@ int cli_open(config *cfg, store **st, vault **v)
 			strerror(errno));
 		return CLI_CONFIG;
 	}
-	snprintf(keyfile, sizeof(keyfile), "%.600s/master.key", cfg->data_dir);
+	cli_keyfile(cfg, keyfile, sizeof(keyfile));
 	key_existed = access(keyfile, F_OK) == 0 || getenv("KINDRED_MASTER_KEY") != NULL;
 	if ((rc = store_open(cfg->database, st, &err)) != 0) {
 		store_location_print(cfg->database, where, sizeof(where));
@@ -105,11 +180,18 @@ int cli_open(config *cfg, store **st, vault **v)
 	if ((rc = vault_open(keyfile, v)) != 0) {
 		fprintf(stderr, "kindred: cannot open the master key %s: %s%s\n", keyfile,
 			kd_strerror(rc),
-			rc == KD_ECONFIG ? " (it must be 64 hex digits, readable only by its owner)"
+			rc == KD_ECONFIG ? " (one key of 64 hex digits a line, at most four, readable only by its owner)"
 					 : "");
 		store_close(*st);
 		*st = NULL;
 		return CLI_CONFIG;
+	}
+	if ((rc = keys_usable(*st, *v)) != 0) {
+		vault_close(*v);
+		*v = NULL;
+		store_close(*st);
+		*st = NULL;
+		return rc;
 	}
 	return 0;
 }

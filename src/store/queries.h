@@ -6,14 +6,24 @@
 Q(USER_COUNT, "SELECT count(*) FROM users")
 Q(USER_ADD, "INSERT INTO users (role, username, display_name, pw_hash, created_at) "
 	    "VALUES ($1, $2, $3, $4, $5) RETURNING id")
-Q(USER_SET_KEY, "UPDATE users SET data_key = $2 WHERE id = $1")
 Q(USER_SET_PASSWORD, "UPDATE users SET pw_hash = $2 WHERE id = $1")
-Q(USER_GET, "SELECT id, role, username, display_name, pw_hash, data_key, created_at, "
-	    "disabled FROM users WHERE id = $1")
-Q(USER_BY_NAME, "SELECT id, role, username, display_name, pw_hash, data_key, created_at, "
-		"disabled FROM users WHERE username = $1")
-Q(USER_ALL, "SELECT id, role, username, display_name, pw_hash, data_key, created_at, "
-	    "disabled FROM users ORDER BY id")
+/* A person and their wrapped data key, which lives in the key store
+ * (kindred_keys: an attached file on SQLite, a schema on PostgreSQL). */
+#define USER_COLS                                                                          \
+	"SELECT u.id, u.role, u.username, u.display_name, u.pw_hash, k.wrapped, u.created_at, " \
+	"u.disabled FROM users u LEFT JOIN kindred_keys.data_keys k ON k.owner_id = u.id "
+Q(USER_GET, USER_COLS "WHERE u.id = $1")
+Q(USER_BY_NAME, USER_COLS "WHERE u.username = $1")
+Q(USER_ALL, USER_COLS "ORDER BY u.id")
+#undef USER_COLS
+Q(KEY_PUT, "INSERT INTO kindred_keys.data_keys (owner_id, wrapped, updated_at) "
+	   "VALUES ($1, $2, $3) ON CONFLICT (owner_id) DO UPDATE SET wrapped = excluded.wrapped, "
+	   "updated_at = excluded.updated_at")
+Q(KEY_DELETE, "DELETE FROM kindred_keys.data_keys WHERE owner_id = $1")
+Q(KEY_PAGE, "SELECT owner_id, wrapped FROM kindred_keys.data_keys WHERE owner_id > $1 "
+	    "ORDER BY owner_id LIMIT $2")
+Q(KEY_SWAP, "UPDATE kindred_keys.data_keys SET wrapped = $3, updated_at = $4 "
+	    "WHERE owner_id = $1 AND wrapped = $2")
 Q(SESSION_ADD, "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) "
 	       "VALUES ($1, $2, $3, $4, $5)")
 Q(SESSION_GET, "SELECT s.user_id, s.csrf, u.role, u.display_name FROM sessions s "
@@ -133,6 +143,13 @@ Q(SUPPORTED_BY, "SELECT l.client_id, u.display_name, l.scopes, l.created_at, "
 	Q(COPY_WRITE_##t, "INSERT INTO " #t " (" cols ") VALUES (" vals ")")                \
 	Q(COPY_COUNT_##t, "SELECT count(*) FROM " #t)                                      \
 	Q(COPY_CLEAR_##t, "DELETE FROM " #t)
+#define KEYS_TABLE(t, key, keyargs, limitarg, cols, vals, types, identity)                \
+	Q(COPY_READ_##t, "SELECT " cols " FROM kindred_keys." #t " WHERE (" key ") > ("    \
+			 keyargs ") ORDER BY " key " LIMIT " limitarg)                    \
+	Q(COPY_WRITE_##t, "INSERT INTO kindred_keys." #t " (" cols ") VALUES (" vals ")")   \
+	Q(COPY_COUNT_##t, "SELECT count(*) FROM kindred_keys." #t)                         \
+	Q(COPY_CLEAR_##t, "DELETE FROM kindred_keys." #t)
 #include "store/tables.h"
 #undef TABLE
+#undef KEYS_TABLE
 Q(USER_DELETE, "DELETE FROM users WHERE id = $1")

@@ -4,7 +4,15 @@
  * server's worker threads never share one; every connection is also on
  * a list so store_close() can close those whose threads are still alive.
  * Migrations are the embedded files src/store/migrations/NNN_*.sql,
- * applied in order inside one transaction each.  The driver is chosen
+ * applied in order inside one transaction each.
+ *
+ * The key store: people's wrapped data keys live apart from their data,
+ * in kindred_keys.data_keys, so that a backup of the data holds no keys
+ * (restoring one cannot bring back a deleted person's text).  On SQLite
+ * kindred_keys is a second database file beside the main one
+ * (store_keys_path), attached to every connection; on PostgreSQL it is
+ * a schema of its own, left out of data dumps with pg_dump
+ * --exclude-schema=kindred_keys.  The driver is chosen
  * by the location: postgres:// or postgresql:// is PostgreSQL
  * (db_pg.c), anything else a SQLite file (db_sqlite.c).
  */
@@ -15,11 +23,17 @@
 #include "store/db.h"
 #include "util/embed.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+/* The migration that moved the data keys into the key store. */
+#define KEYS_APART_VERSION 6
 
 /* The lock keys of store_lock(), offset so that kindred's advisory
  * locks keep clear of other programs sharing a PostgreSQL database. */
@@ -69,6 +83,73 @@ static _Thread_local int open_rc = KD_EDB;
 /* The calling thread's connection, opened on first use; NULL if the
  * database cannot be opened: then *rc gets the driver's error and *err
  * its message (printed instead when err is NULL). */
+/*
+ * Makes the SQLite key store's file 0600 before SQLite makes it (its WAL
+ * and shared-memory files follow the mode of the file).  Only when it is
+ * missing, and before any connection of ours opens it: closing a
+ * descriptor of a file drops every POSIX lock the process holds on it,
+ * SQLite's included.
+ */
+static int keys_create(const char *location, char **err)
+{
+	char path[1024];
+	int fd;
+
+	if (store_keys_path(location, path, sizeof(path)) != 0) {
+		if (err)
+			*err = kd_xstrdup("the key store's path is too long");
+		return KD_ECONFIG;
+	}
+	if (strcmp(path, ":memory:") == 0 || access(path, F_OK) == 0)
+		return 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0 && errno != EEXIST) {
+		if (err)
+			*err = kd_xstrdup(strerror(errno));
+		return KD_EDB;
+	}
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+/*
+ * Attaches the SQLite key store to a new connection.  Its writes are few
+ * (a person added or deleted, a rotation) and always wait for the disk,
+ * and deleted keys are overwritten, not left in free pages.
+ */
+static int keys_attach(store *s, db *c, char **msg)
+{
+	char path[1024], *quoted = NULL, *sql = NULL;
+	size_t i, n = 0, len;
+	int rc;
+
+	if (store_keys_path(s->location, path, sizeof(path)) != 0) {
+		*msg = kd_xstrdup("the key store's path is too long");
+		return KD_ECONFIG;
+	}
+	len = strlen(path);
+	quoted = kd_xmalloc(2 * len + 1);
+	for (i = 0; i < len; i++) {
+		if (path[i] == '\'')
+			quoted[n++] = '\'';
+		quoted[n++] = path[i];
+	}
+	quoted[n] = '\0';
+	len = n + 200;
+	sql = kd_xmalloc(len);
+	snprintf(sql, len,
+		 "ATTACH DATABASE '%s' AS kindred_keys;"
+		 "PRAGMA kindred_keys.journal_mode = WAL;"
+		 "PRAGMA kindred_keys.synchronous = FULL;"
+		 "PRAGMA kindred_keys.secure_delete = ON;",
+		 quoted);
+	rc = s->drv->exec_script(c, sql, msg);
+	free(sql);
+	free(quoted);
+	return rc;
+}
+
 static conn *conn_open(store *s, int *rc, char **err)
 {
 	conn *k = pthread_getspecific(s->key);
@@ -77,7 +158,12 @@ static conn *conn_open(store *s, int *rc, char **err)
 	if (k)
 		return k;
 	k = kd_xcalloc(1, sizeof(*k));
-	if ((*rc = s->drv->open(s->location, &k->c, &msg)) != 0) {
+	if ((*rc = s->drv->open(s->location, &k->c, &msg)) == 0 &&
+	    s->drv == &db_sqlite_driver && (*rc = keys_attach(s, k->c, &msg)) != 0) {
+		s->drv->close(k->c);
+		k->c = NULL;
+	}
+	if (*rc != 0) {
 		open_rc = *rc;
 		if (err)
 			*err = msg ? msg : kd_xstrdup("cannot open the database");
@@ -286,11 +372,15 @@ static int migrations_cmp(const void *a, const void *b)
 /* Each step is its own transaction that first takes the migration lock
  * and then reads the version, so servers starting together on one
  * PostgreSQL apply each migration once and the others wait, then skip. */
-static int migrate(store *s, char **err)
+static int migrate(store *s, int *moved_keys, char **err)
 {
 	static const char prefix[] = "src/store/migrations/";
 	static const char table[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
 				    "version INTEGER PRIMARY KEY, applied_at @I64@ NOT NULL)";
+	/* The key store's one table; on PostgreSQL in a schema of its own. */
+	static const char keys[] = "CREATE TABLE IF NOT EXISTS kindred_keys.data_keys ("
+				   "owner_id @I64@ PRIMARY KEY, wrapped @BLOB@ NOT NULL, "
+				   "updated_at @I64@ NOT NULL)";
 	const embed_file *all, **list = NULL;
 	size_t n, i, count = 0;
 	int64_t have = 0;
@@ -304,6 +394,14 @@ static int migrate(store *s, char **err)
 		goto done;
 	if ((rc = store_lock(s, STORE_LOCK_MIGRATE)) == 0) {
 		sql = s->drv->dialect(table);
+		rc = s->drv->exec_script(c, sql, err);
+		free(sql);
+		sql = NULL;
+	}
+	if (rc == 0 && s->drv == &db_pg_driver)
+		rc = s->drv->exec_script(c, "CREATE SCHEMA IF NOT EXISTS kindred_keys", err);
+	if (rc == 0) {
+		sql = s->drv->dialect(keys);
 		rc = s->drv->exec_script(c, sql, err);
 		free(sql);
 		sql = NULL;
@@ -336,6 +434,8 @@ static int migrate(store *s, char **err)
 				db_arg a[] = {DB_I(version), DB_I(time(NULL))};
 				rc = run(s, Q_MIGRATION_DONE, a, 2, NULL);
 			}
+			if (rc == 0 && version == KEYS_APART_VERSION)
+				*moved_keys = 1;
 		}
 		if (rc != 0) {
 			store_rollback(s);
@@ -349,10 +449,35 @@ done:
 	return rc;
 }
 
+/*
+ * After the keys moved out of users (migration 6), their old bytes may
+ * linger in the main database's free pages (SQLite) or dead rows
+ * (PostgreSQL), where a copy of the file would carry them: rewrite the
+ * table so they are gone.  Best effort: a failure is told, not fatal.
+ */
+static void scrub_moved_keys(store *s)
+{
+	db *c = conn_db(s);
+	char *msg = NULL;
+	int rc;
+
+	if (!c)
+		return;
+	if (s->drv == &db_pg_driver)
+		rc = s->drv->exec_script(c, "VACUUM FULL users", &msg);
+	else
+		rc = s->drv->exec_script(c, "VACUUM; PRAGMA main.wal_checkpoint(TRUNCATE)", &msg);
+	if (rc != 0)
+		fprintf(stderr, "kindred: the data keys moved to the key store, but the old copies "
+				"could not be scrubbed (%s); run VACUUM on the database\n",
+			msg ? msg : kd_strerror(rc));
+	free(msg);
+}
+
 int store_open(const char *location, store **out, char **err)
 {
 	store *s = kd_xcalloc(1, sizeof(*s));
-	int rc;
+	int rc, moved_keys = 0;
 
 	if (strncmp(location, "sqlite:", 7) == 0)
 		location += 7;
@@ -369,10 +494,14 @@ int store_open(const char *location, store **out, char **err)
 		free(s);
 		return KD_ENOMEM;
 	}
+	if (s->drv == &db_sqlite_driver && (rc = keys_create(s->location, err)) != 0)
+		goto fail;
 	if (!conn_open(s, &rc, err))
 		goto fail;
-	if ((rc = migrate(s, err)) != 0)
+	if ((rc = migrate(s, &moved_keys, err)) != 0)
 		goto fail;
+	if (moved_keys)
+		scrub_moved_keys(s);
 	*out = s;
 	return 0;
 fail:
@@ -425,6 +554,26 @@ void store_location_print(const char *location, char *out, size_t n)
 		memmove(pw + 3, end, strlen(end) + 1);
 		memcpy(pw, "***", 3);
 	}
+}
+
+int store_keys_path(const char *location, char *out, size_t n)
+{
+	size_t len;
+	int w;
+
+	if (strncmp(location, "sqlite:", 7) == 0)
+		location += 7;
+	if (strncmp(location, "postgres://", 11) == 0 ||
+	    strncmp(location, "postgresql://", 13) == 0)
+		return KD_EINVAL;
+	len = strlen(location);
+	if (len == 0 || strcmp(location, ":memory:") == 0)
+		w = snprintf(out, n, ":memory:");
+	else if (len > 3 && strcmp(location + len - 3, ".db") == 0)
+		w = snprintf(out, n, "%.*s-keys.db", (int)(len - 3), location);
+	else
+		w = snprintf(out, n, "%s-keys.db", location);
+	return w < 0 || (size_t)w >= n ? KD_ETOOBIG : 0;
 }
 
 const db_driver *store_driver(const store *s)
@@ -530,9 +679,11 @@ int store_user_add(store *s, const char *role, const char *username,
 
 int store_user_set_key(store *s, int64_t id, const unsigned char *key, size_t len)
 {
-	db_arg a[] = {DB_I(id), DB_B(key, len)};
+	db_arg a[] = {DB_I(id), DB_B(key, len), DB_I(time(NULL))};
 
-	return run(s, Q_USER_SET_KEY, a, 2, NULL);
+	if (!key)
+		return run(s, Q_KEY_DELETE, a, 1, NULL);
+	return run(s, Q_KEY_PUT, a, 3, NULL);
 }
 
 int store_user_set_password(store *s, int64_t id, const char *pw_hash)
@@ -547,11 +698,23 @@ int store_user_get(store *s, int64_t id, store_user *u)
 	return user_one(s, Q_USER_GET, DB_I(id), u);
 }
 
+/* The key first, in the same transaction: no foreign key reaches the
+ * key store (on SQLite it is another file), so the store removes it. */
 int store_user_delete(store *s, int64_t id)
 {
 	db_arg a[] = {DB_I(id)};
+	int rc;
 
-	return run(s, Q_USER_DELETE, a, 1, NULL);
+	if ((rc = store_begin(s)) != 0)
+		return rc;
+	rc = run(s, Q_KEY_DELETE, a, 1, NULL);
+	if (rc == 0)
+		rc = run(s, Q_USER_DELETE, a, 1, NULL);
+	if (rc != 0) {
+		store_rollback(s);
+		return rc;
+	}
+	return store_commit(s);
 }
 
 int store_user_by_name(store *s, const char *username, store_user *u)
@@ -573,6 +736,32 @@ static int read_user(walk *w)
 int store_user_each(store *s, int (*fn)(void *arg, const store_user *u), void *arg)
 {
 	return each_row(s, Q_USER_ALL, NULL, 0, read_user, (any_fn)fn, arg, 0);
+}
+
+static int read_key(walk *w)
+{
+	size_t len = 0;
+	const unsigned char *b = col_blob_or_null(w, 1, &len);
+
+	return ((int (*)(void *, int64_t, const unsigned char *, size_t))w->fn)(
+		w->arg, COL_INT(0), b, len);
+}
+
+int store_key_page(store *s, int64_t after, int limit,
+		   int (*fn)(void *arg, int64_t owner_id, const unsigned char *wrapped, size_t len),
+		   void *arg)
+{
+	db_arg a[] = {DB_I(after), DB_I(limit)};
+
+	return each_row(s, Q_KEY_PAGE, a, 2, read_key, (any_fn)fn, arg, 0);
+}
+
+int store_key_swap(store *s, int64_t owner_id, const unsigned char *old, size_t old_len,
+		   const unsigned char *new_key, size_t new_len, int64_t now, int64_t *changed)
+{
+	db_arg a[] = {DB_I(owner_id), DB_B(old, old_len), DB_B(new_key, new_len), DB_I(now)};
+
+	return run(s, Q_KEY_SWAP, a, 4, changed);
 }
 
 /* --- sessions --- */

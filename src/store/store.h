@@ -36,6 +36,11 @@ void store_close(store *s);
 /* Writes location to out (n bytes) with any password in it replaced by
  * "***", for messages and logs. */
 void store_location_print(const char *location, char *out, size_t n);
+/* The key store's file for the SQLite database at location: NAME.db
+ * becomes NAME-keys.db, another name gets "-keys.db" added.  Writes it to
+ * out (n bytes); KD_EINVAL for a PostgreSQL location (whose key store is
+ * the schema kindred_keys), KD_ETOOBIG if it does not fit. */
+int store_keys_path(const char *location, char *out, size_t n);
 /* "sqlite" or "postgresql" (the dialect's name; static string). */
 const char *store_backend(const store *s);
 /* The schema version after migrations. */
@@ -72,7 +77,7 @@ typedef struct store_user {
 	char *username;
 	char *display_name;
 	char *pw_hash;
-	unsigned char *data_key; /* wrapped by the vault */
+	unsigned char *data_key; /* wrapped by the vault; NULL if none (shredded) */
 	size_t data_key_len;
 	int64_t created_at;
 	int disabled;
@@ -84,17 +89,34 @@ int store_user_count(store *s, int64_t *n);
 int store_user_add(store *s, const char *role, const char *username,
 		   const char *display_name, const char *pw_hash, int64_t now,
 		   int64_t *id);
+/* Puts id's wrapped data key in the key store (kindred_keys), or with
+ * key NULL destroys it there. */
 int store_user_set_key(store *s, int64_t id, const unsigned char *key, size_t len);
 int store_user_set_password(store *s, int64_t id, const char *pw_hash);
 /* KD_ENOTFOUND if absent. */
 int store_user_get(store *s, int64_t id, store_user *u);
-/* Deletes the account and, through the foreign keys, everything that is
- * theirs; audit rows about them stay (they name the id, not the data). */
+/* Deletes the account's data key from the key store and then the account
+ * and, through the foreign keys, everything that is theirs, in one
+ * transaction; audit rows about them stay (they name the id, not the
+ * data). */
 int store_user_delete(store *s, int64_t id);
 int store_user_by_name(store *s, const char *username, store_user *u);
 /* Calls fn for each user in id order; a non-zero return from fn stops
  * the walk and is returned. */
 int store_user_each(store *s, int (*fn)(void *arg, const store_user *u), void *arg);
+
+/* --- the key store (master-key rotation) --- */
+
+/* Calls fn with at most limit wrapped data keys whose owner id is above
+ * after, in owner order; pointers valid only during fn. */
+int store_key_page(store *s, int64_t after, int limit,
+		   int (*fn)(void *arg, int64_t owner_id, const unsigned char *wrapped, size_t len),
+		   void *arg);
+/* Replaces owner_id's wrapped key with new_key only if it is still old
+ * (a person deleted or re-keyed meanwhile is left alone); *changed
+ * receives 1 or 0. */
+int store_key_swap(store *s, int64_t owner_id, const unsigned char *old, size_t old_len,
+		   const unsigned char *new_key, size_t new_len, int64_t now, int64_t *changed);
 
 /* --- sessions --- */
 

@@ -50,10 +50,20 @@ typedef struct table {
 	 identity},
 /* keyargs is "$1" or "$1, $2": 3 or 7 bytes with the NUL, so (n + 1) / 4
  * counts its parameters. */
+#define KEYS_TABLE(t, key, keyargs, limitarg, cols, vals, types, identity)                \
+	{"kindred_keys." #t,                                                               \
+	 Q_COPY_READ_##t,                                                                  \
+	 Q_COPY_WRITE_##t,                                                                 \
+	 Q_COPY_COUNT_##t,                                                                 \
+	 Q_COPY_CLEAR_##t,                                                                 \
+	 types,                                                                            \
+	 (sizeof(keyargs) + 1) / 4,                                                        \
+	 identity},
 static const table tables[] = {
 #include "store/tables.h"
 };
 #undef TABLE
+#undef KEYS_TABLE
 
 size_t store_copy_tables(void)
 {

@@ -17,10 +17,15 @@
  *
  * A migration that adds a table or a column must add it here too;
  * store_copy() refuses a source with a table it does not know.
+ *
+ * KEYS_TABLE is a table of the key store (kindred_keys), which lives
+ * apart from the data so that a data backup holds no data keys; a copy
+ * carries it along, since the target must open what it copied.
  */
-TABLE(users, "id", "$1", "$2",
-      "id, role, username, display_name, pw_hash, data_key, created_at, disabled",
-      "$1, $2, $3, $4, $5, $6, $7, $8", "ITTTTBII", 1)
+TABLE(users, "id", "$1", "$2", "id, role, username, display_name, pw_hash, created_at, disabled",
+      "$1, $2, $3, $4, $5, $6, $7", "ITTTTII", 1)
+KEYS_TABLE(data_keys, "owner_id", "$1", "$2", "owner_id, wrapped, updated_at", "$1, $2, $3",
+	   "IBI", 0)
 TABLE(sessions, "token_hash", "$1", "$2", "token_hash, user_id, csrf, created_at, expires_at",
       "$1, $2, $3, $4, $5", "BITII", 0)
 TABLE(invitations, "id", "$1", "$2",

@@ -10,12 +10,26 @@
  * login and is deliberately slow and memory-hungry (Argon2id, 64 MiB).
  *
  * Formats, all versioned by their first byte so they can change:
- *   wrapped data key  1 || nonce[24] || XChaCha20-Poly1305(dk)  (73 bytes)
- *                     AD "kindred-dk\0" || owner_id (8 bytes, big-endian)
+ *   wrapped data key  2 || key id[8] || nonce[24] || XChaCha20-Poly1305(dk)
+ *                     (81 bytes); AD "kindred-dk\0" || owner_id (8 bytes,
+ *                     big-endian) || key id
+ *                     version 1 (73 bytes, no key id) is still read
  *   sealed value      1 || nonce[24] || XChaCha20-Poly1305(plain)
  *                     AD table "\0" column "\0" row (8 bytes, big-endian)
  * Random 24-byte nonces are safe to draw without coordination between
  * threads or processes; that is why XChaCha20 and not ChaCha20.
+ *
+ * The keyring.  A vault holds up to VAULT_MAX_KEYS master keys: the
+ * first is current (it wraps every new data key), the others are
+ * previous keys kept while `kindred rekey` re-wraps the data keys.  A
+ * key's id is a keyed hash of it, so a wrapped key names the master key
+ * that opens it without saying anything about it.  When a wrapped key
+ * names a key the vault does not hold, or before it wraps a new key, a
+ * vault opened from a key file looks whether the file changed (one
+ * fstatat) and reads it again if so: a server picks up a rotation
+ * without a restart, and never wraps under a key that is being retired.
+ * The ring is read under a read lock, taken once per seal or unseal and
+ * never contended but for the moment of a reload.
  */
 #include "vault/vault.h"
 
@@ -32,23 +46,30 @@
 #include <unistd.h>
 
 #define VAULT_VERSION 1
+#define WRAP_VERSION 2
+#define KEY_ID_BYTES 8
+#define WRAP_V1_LEN (1 + NONCE_BYTES + VAULT_KEY_BYTES + TAG_BYTES)
 #define NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define TAG_BYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define HEADER_BYTES (1 + NONCE_BYTES)
+#define WRAP_HEADER_BYTES (1 + KEY_ID_BYTES + NONCE_BYTES)
 #define KEY_HEX_LEN (2 * VAULT_KEY_BYTES)
 #define ENV_KEY "KINDRED_MASTER_KEY"
 
-/* "kindred-dk" with its NUL, then the owner id. */
+/* "kindred-dk" with its NUL, the owner id, and (version 2) the key id. */
 #define DK_AD_PREFIX "kindred-dk"
-#define DK_AD_LEN (sizeof(DK_AD_PREFIX) + 8)
+#define DK_AD_LEN (sizeof(DK_AD_PREFIX) + 8 + KEY_ID_BYTES)
+/* Room for a key file of VAULT_MAX_KEYS lines, and a byte to notice more. */
+#define KEYFILE_MAX (VAULT_MAX_KEYS * (KEY_HEX_LEN + 1) + 1)
 
 #define PW_OPSLIMIT crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE
 #define PW_MEMLIMIT crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE
 
 _Static_assert(VAULT_KEY_BYTES == crypto_aead_xchacha20poly1305_ietf_KEYBYTES,
 	       "master and data keys are AEAD keys");
-_Static_assert(VAULT_WRAPPED_LEN == HEADER_BYTES + VAULT_KEY_BYTES + TAG_BYTES,
+_Static_assert(VAULT_WRAPPED_LEN == WRAP_HEADER_BYTES + VAULT_KEY_BYTES + TAG_BYTES,
 	       "wrapped key length");
+_Static_assert(2 * KEY_ID_BYTES + 1 == VAULT_KEY_ID_SIZE, "key id size");
 _Static_assert(VAULT_SEAL_OVERHEAD == HEADER_BYTES + TAG_BYTES,
 	       "seal overhead");
 _Static_assert(VAULT_PWHASH_SIZE == crypto_pwhash_STRBYTES,
@@ -57,13 +78,20 @@ _Static_assert(VAULT_TOKEN_HASH_BYTES >= crypto_generichash_BYTES_MIN &&
 		       VAULT_TOKEN_HASH_BYTES <= crypto_generichash_BYTES_MAX,
 	       "token hash size");
 
-/*
- * Lives in sodium_malloc'd memory (guard pages, locked, wiped on free)
- * and holds only bytes, so sodium_malloc's end-of-page placement cannot
- * misalign it.
- */
+/* The keys themselves: sodium_malloc'd (guard pages, locked, wiped on
+ * free), only bytes, so its end-of-page placement cannot misalign them. */
+typedef struct ring {
+	unsigned char key[VAULT_MAX_KEYS][VAULT_KEY_BYTES];
+	unsigned char id[VAULT_MAX_KEYS][KEY_ID_BYTES];
+} ring;
+
 struct vault {
-	unsigned char key[VAULT_KEY_BYTES];
+	pthread_rwlock_t lock;  /* readers use r; a reload replaces it */
+	pthread_mutex_t reload; /* one look at the key file at a time */
+	ring *r;
+	int n;      /* keys in r; r->key[0] is current */
+	char *path; /* the key file, when the keys came from one */
+	struct stat seen; /* the file as last read */
 };
 
 static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
@@ -107,20 +135,32 @@ static void put_be64(unsigned char *p, int64_t v)
 		p[i] = (unsigned char)(u >> (56 - 8 * i));
 }
 
+static void key_id_of(const unsigned char key[VAULT_KEY_BYTES], unsigned char id[KEY_ID_BYTES])
+{
+	static const char what[] = "kindred-master-key-id";
+
+	crypto_generichash(id, KEY_ID_BYTES, (const unsigned char *)what, sizeof(what) - 1, key,
+			   VAULT_KEY_BYTES);
+}
+
 static int vault_alloc(vault **out)
 {
-	vault *v;
+	vault *v = NULL;
 	int rc = 0;
 
 	*out = NULL;
 	rc = vault_lib_init();
 	if (rc)
 		goto done;
-	v = sodium_malloc(sizeof(*v));
-	if (!v) {
+	v = kd_xcalloc(1, sizeof(*v));
+	v->r = sodium_malloc(sizeof(*v->r));
+	if (!v->r) {
+		free(v);
 		rc = KD_ENOMEM;
 		goto done;
 	}
+	pthread_rwlock_init(&v->lock, NULL);
+	pthread_mutex_init(&v->reload, NULL);
 	*out = v;
 done:
 	return rc;
@@ -143,16 +183,49 @@ static int key_from_hex(const char *hex, size_t len,
 }
 
 /*
- * Reads an existing key file.  The mode is checked on the opened file
- * (fstat, not stat) so the file judged is the file read.  Returns
- * KD_ENOTFOUND if there is no file, so the caller may create one.
+ * Parses a keyring: keys of 64 hex digits separated by sep (a newline in
+ * a key file, a comma in the environment), the current key first, at
+ * most VAULT_MAX_KEYS, one trailing separator allowed after the last
+ * only when sep is a newline.  Fills r and *n; KD_ECONFIG otherwise.
  */
-static int key_read(const char *path, unsigned char key[VAULT_KEY_BYTES])
+static int ring_parse(const char *text, size_t len, char sep, ring *r, int *n)
 {
-	char text[KEY_HEX_LEN + 2]; /* room to notice a file that is too long */
-	struct stat st;
+	const char *p = text, *end = text + len, *e;
+	int i;
+
+	*n = 0;
+	if (sep == '\n' && len > 0 && text[len - 1] == '\n')
+		end--;
+	for (;;) {
+		if (*n == VAULT_MAX_KEYS)
+			return KD_ECONFIG;
+		e = memchr(p, sep, (size_t)(end - p));
+		if (!e)
+			e = end;
+		if (key_from_hex(p, (size_t)(e - p), r->key[*n]) != 0)
+			return KD_ECONFIG;
+		key_id_of(r->key[*n], r->id[*n]);
+		for (i = 0; i < *n; i++)
+			if (memcmp(r->id[i], r->id[*n], KEY_ID_BYTES) == 0)
+				return KD_ECONFIG; /* the same key twice */
+		(*n)++;
+		if (e == end)
+			return 0;
+		p = e + 1;
+	}
+}
+
+/*
+ * Reads an existing key file into r.  The mode is checked on the opened
+ * file (fstat, not stat) so the file judged is the file read; *st gets
+ * what was judged, so a later look can tell whether the file changed.
+ * Returns KD_ENOTFOUND if there is no file, so the caller may create one.
+ */
+static int key_read(const char *path, ring *r, int *n, struct stat *st)
+{
+	char text[KEYFILE_MAX];
 	size_t len = 0;
-	ssize_t n;
+	ssize_t got;
 	int fd, rc = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -160,29 +233,27 @@ static int key_read(const char *path, unsigned char key[VAULT_KEY_BYTES])
 		rc = errno == ENOENT ? KD_ENOTFOUND : KD_EIO;
 		goto done;
 	}
-	if (fstat(fd, &st) != 0) {
+	if (fstat(fd, st) != 0) {
 		rc = KD_EIO;
 		goto done;
 	}
-	if (!S_ISREG(st.st_mode) || (st.st_mode & (S_IRWXG | S_IRWXO))) {
+	if (!S_ISREG(st->st_mode) || (st->st_mode & (S_IRWXG | S_IRWXO))) {
 		rc = KD_ECONFIG;
 		goto done;
 	}
 	while (len < sizeof(text)) {
-		n = read(fd, text + len, sizeof(text) - len);
-		if (n < 0 && errno == EINTR)
+		got = read(fd, text + len, sizeof(text) - len);
+		if (got < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
+		if (got < 0) {
 			rc = KD_EIO;
 			goto done;
 		}
-		if (n == 0)
+		if (got == 0)
 			break;
-		len += (size_t)n;
+		len += (size_t)got;
 	}
-	if (len == KEY_HEX_LEN + 1 && text[KEY_HEX_LEN] == '\n')
-		len--;
-	rc = key_from_hex(text, len, key);
+	rc = len < sizeof(text) ? ring_parse(text, len, '\n', r, n) : KD_ECONFIG;
 done:
 	sodium_memzero(text, sizeof(text));
 	if (fd >= 0)
@@ -230,32 +301,32 @@ static int sync_parent_dir(const char *path)
 }
 
 /*
- * Creates the key file with a fresh key.  O_EXCL makes creation atomic
- * and refuses to follow a planted symlink; KD_EEXIST tells the caller
- * another process got there first.  A half-written file is removed so
- * that it is not mistaken for a key later.
+ * Writes the n keys of r to path, one line each, through O_EXCL: a new
+ * file is never created over another, and a planted symlink is not
+ * followed.  KD_EEXIST tells the caller the name was taken.  A
+ * half-written file is removed so that it is not mistaken for keys.
  */
-static int key_create(const char *path, unsigned char key[VAULT_KEY_BYTES])
+static int ring_write(const char *path, const ring *r, int n)
 {
-	char text[KEY_HEX_LEN + 2];
-	int fd, rc = 0;
+	char text[KEYFILE_MAX];
+	size_t len = 0;
+	int fd, i, rc = 0;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY,
-		  0600);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
 	if (fd < 0) {
 		rc = errno == EEXIST ? KD_EEXIST : KD_EIO;
 		goto done;
 	}
-	randombytes_buf(key, VAULT_KEY_BYTES);
-	sodium_bin2hex(text, KEY_HEX_LEN + 1, key, VAULT_KEY_BYTES);
-	text[KEY_HEX_LEN] = '\n';
-	rc = write_all(fd, text, KEY_HEX_LEN + 1);
+	for (i = 0; i < n; i++) {
+		sodium_bin2hex(text + len, KEY_HEX_LEN + 1, r->key[i], VAULT_KEY_BYTES);
+		len += KEY_HEX_LEN;
+		text[len++] = '\n';
+	}
+	rc = write_all(fd, text, len);
 	if (rc == 0 && fsync(fd) != 0)
 		rc = KD_EIO;
 	if (close(fd) != 0 && rc == 0)
 		rc = KD_EIO;
-	if (rc == 0)
-		rc = sync_parent_dir(path);
 	if (rc)
 		unlink(path);
 done:
@@ -263,15 +334,31 @@ done:
 	return rc;
 }
 
-static int key_from_file(const char *path, unsigned char key[VAULT_KEY_BYTES])
+/* Creates the key file with one fresh key (first start). */
+static int key_create(const char *path, ring *r, int *n)
 {
 	int rc;
 
-	rc = key_read(path, key);
+	randombytes_buf(r->key[0], VAULT_KEY_BYTES);
+	key_id_of(r->key[0], r->id[0]);
+	*n = 1;
+	rc = ring_write(path, r, 1);
+	if (rc == 0 && (rc = sync_parent_dir(path)) != 0)
+		unlink(path);
+	return rc;
+}
+
+static int key_from_file(const char *path, ring *r, int *n, struct stat *st)
+{
+	int rc;
+
+	rc = key_read(path, r, n, st);
 	if (rc == KD_ENOTFOUND) {
-		rc = key_create(path, key);
+		rc = key_create(path, r, n);
 		if (rc == KD_EEXIST)
-			rc = key_read(path, key);
+			rc = key_read(path, r, n, st);
+		else if (rc == 0 && stat(path, st) != 0)
+			rc = KD_EIO;
 	}
 	return rc;
 }
@@ -287,12 +374,15 @@ int vault_open(const char *keyfile_path, vault **out)
 	if (rc)
 		goto done;
 	env = getenv(ENV_KEY);
-	if (env)
-		rc = key_from_hex(env, strlen(env), v->key);
-	else if (keyfile_path)
-		rc = key_from_file(keyfile_path, v->key);
-	else
+	if (env) {
+		rc = ring_parse(env, strlen(env), ',', v->r, &v->n);
+	} else if (keyfile_path) {
+		rc = key_from_file(keyfile_path, v->r, &v->n, &v->seen);
+		if (rc == 0)
+			v->path = kd_xstrdup(keyfile_path);
+	} else {
 		rc = KD_EINVAL;
+	}
 	if (rc)
 		goto done;
 	*out = v;
@@ -311,7 +401,9 @@ int vault_open_key(const unsigned char key[VAULT_KEY_BYTES], vault **out)
 	rc = vault_alloc(&v);
 	if (rc)
 		goto done;
-	memcpy(v->key, key, VAULT_KEY_BYTES);
+	memcpy(v->r->key[0], key, VAULT_KEY_BYTES);
+	key_id_of(v->r->key[0], v->r->id[0]);
+	v->n = 1;
 	*out = v;
 done:
 	return rc;
@@ -321,50 +413,145 @@ void vault_close(vault *v)
 {
 	if (!v)
 		return;
-	sodium_memzero(v->key, sizeof(v->key));
-	sodium_free(v);
+	sodium_free(v->r); /* wipes it */
+	pthread_rwlock_destroy(&v->lock);
+	pthread_mutex_destroy(&v->reload);
+	free(v->path);
+	free(v);
 }
 
-static void dk_ad(int64_t owner_id, unsigned char ad[DK_AD_LEN])
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/*
+ * Reads the key file again if it changed since it was read (`kindred
+ * rekey` replaces it by rename).  A file that no longer reads is left
+ * alone and the keys in memory stay: a server keeps serving on the keys
+ * it has rather than stop on an operator's half-edited file.
+ */
+static void ring_refresh(vault *v)
+{
+	ring *fresh = NULL;
+	struct stat st;
+	int n = 0;
+
+	if (!v->path)
+		return;
+	pthread_mutex_lock(&v->reload);
+	if (stat(v->path, &st) != 0 || same_file(&st, &v->seen))
+		goto done;
+	if (!(fresh = sodium_malloc(sizeof(*fresh))))
+		goto done;
+	if (key_read(v->path, fresh, &n, &st) != 0)
+		goto done;
+	pthread_rwlock_wrlock(&v->lock);
+	memcpy(v->r, fresh, sizeof(*fresh));
+	v->n = n;
+	v->seen = st;
+	pthread_rwlock_unlock(&v->lock);
+done:
+	sodium_free(fresh);
+	pthread_mutex_unlock(&v->reload);
+}
+
+static void dk_ad(int64_t owner_id, const unsigned char *id, unsigned char ad[DK_AD_LEN],
+		  size_t *len)
 {
 	memcpy(ad, DK_AD_PREFIX, sizeof(DK_AD_PREFIX));
 	put_be64(ad + sizeof(DK_AD_PREFIX), owner_id);
+	*len = sizeof(DK_AD_PREFIX) + 8;
+	if (id) {
+		memcpy(ad + *len, id, KEY_ID_BYTES);
+		*len += KEY_ID_BYTES;
+	}
 }
 
-static void dk_wrap(const vault *v, int64_t owner_id,
-		    const unsigned char dk[VAULT_KEY_BYTES],
+/* Wraps dk under v's current key; the caller holds v->lock. */
+static void dk_wrap(const vault *v, int64_t owner_id, const unsigned char dk[VAULT_KEY_BYTES],
 		    unsigned char **out, size_t *out_len)
 {
 	unsigned char ad[DK_AD_LEN];
 	unsigned char *w = kd_xmalloc(VAULT_WRAPPED_LEN);
+	size_t ad_len;
 
-	dk_ad(owner_id, ad);
-	w[0] = VAULT_VERSION;
-	randombytes_buf(w + 1, NONCE_BYTES);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(w + HEADER_BYTES, NULL, dk,
-						   VAULT_KEY_BYTES, ad,
-						   sizeof(ad), NULL, w + 1,
-						   v->key);
+	w[0] = WRAP_VERSION;
+	memcpy(w + 1, v->r->id[0], KEY_ID_BYTES);
+	randombytes_buf(w + 1 + KEY_ID_BYTES, NONCE_BYTES);
+	dk_ad(owner_id, v->r->id[0], ad, &ad_len);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(w + WRAP_HEADER_BYTES, NULL, dk,
+						   VAULT_KEY_BYTES, ad, ad_len, NULL,
+						   w + 1 + KEY_ID_BYTES, v->r->key[0]);
 	*out = w;
 	*out_len = VAULT_WRAPPED_LEN;
 }
 
-/* The caller wipes dk whatever this returns. */
-static int dk_unwrap(const vault *v, int64_t owner_id,
-		     const unsigned char *wrapped, size_t wrapped_len,
-		     unsigned char dk[VAULT_KEY_BYTES])
+/*
+ * Unwraps with the keys v holds; the caller holds v->lock and wipes dk
+ * whatever this returns.  *slot gets the index of the key that opened
+ * it.  KD_ENOTFOUND: a version 2 key wrapped under a master key v does
+ * not hold (a reload may help); KD_ECRYPTO: anything else that fails.
+ */
+static int dk_unwrap_held(const vault *v, int64_t owner_id, const unsigned char *wrapped,
+			  size_t wrapped_len, unsigned char dk[VAULT_KEY_BYTES], int *slot)
 {
 	unsigned char ad[DK_AD_LEN];
+	size_t ad_len;
+	int i;
 
-	if (wrapped_len != VAULT_WRAPPED_LEN || wrapped[0] != VAULT_VERSION)
+	if (wrapped_len == VAULT_WRAPPED_LEN && wrapped[0] == WRAP_VERSION) {
+		for (i = 0; i < v->n; i++)
+			if (sodium_memcmp(v->r->id[i], wrapped + 1, KEY_ID_BYTES) == 0)
+				break;
+		if (i == v->n)
+			return KD_ENOTFOUND;
+		dk_ad(owner_id, v->r->id[i], ad, &ad_len);
+		if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+			    dk, NULL, NULL, wrapped + WRAP_HEADER_BYTES,
+			    VAULT_WRAPPED_LEN - WRAP_HEADER_BYTES, ad, ad_len,
+			    wrapped + 1 + KEY_ID_BYTES, v->r->key[i]) != 0)
+			return KD_ECRYPTO;
+		*slot = i;
+		return 0;
+	}
+	/* Version 1 names no key: try each. */
+	if (wrapped_len != WRAP_V1_LEN || wrapped[0] != VAULT_VERSION)
 		return KD_ECRYPTO;
-	dk_ad(owner_id, ad);
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-		    dk, NULL, NULL, wrapped + HEADER_BYTES,
-		    VAULT_WRAPPED_LEN - HEADER_BYTES, ad, sizeof(ad),
-		    wrapped + 1, v->key) != 0)
-		return KD_ECRYPTO;
-	return 0;
+	dk_ad(owner_id, NULL, ad, &ad_len);
+	for (i = 0; i < v->n; i++) {
+		if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+			    dk, NULL, NULL, wrapped + HEADER_BYTES, WRAP_V1_LEN - HEADER_BYTES, ad,
+			    ad_len, wrapped + 1, v->r->key[i]) == 0) {
+			*slot = i;
+			return 0;
+		}
+	}
+	return KD_ECRYPTO;
+}
+
+/* Unwraps, reading the key file again once if the wrapped key names a
+ * master key v does not hold yet (a rotation has begun).  With rewrap,
+ * also wraps the key again under the current key into *out. */
+static int dk_unwrap(vault *v, int64_t owner_id, const unsigned char *wrapped,
+		     size_t wrapped_len, unsigned char dk[VAULT_KEY_BYTES], int *slot,
+		     unsigned char **out, size_t *out_len)
+{
+	int rc, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		if (tries)
+			ring_refresh(v);
+		pthread_rwlock_rdlock(&v->lock);
+		rc = dk_unwrap_held(v, owner_id, wrapped, wrapped_len, dk, slot);
+		if (rc == 0 && out)
+			dk_wrap(v, owner_id, dk, out, out_len);
+		pthread_rwlock_unlock(&v->lock);
+		if (rc != KD_ENOTFOUND)
+			break;
+	}
+	return rc == KD_ENOTFOUND ? KD_ECRYPTO : rc;
 }
 
 int vault_key_new(vault *v, int64_t owner_id, unsigned char **wrapped,
@@ -379,8 +566,12 @@ int vault_key_new(vault *v, int64_t owner_id, unsigned char **wrapped,
 		rc = KD_EINVAL;
 		goto done;
 	}
+	/* Never wrap a new key under a master key a rotation is retiring. */
+	ring_refresh(v);
 	randombytes_buf(dk, sizeof(dk));
+	pthread_rwlock_rdlock(&v->lock);
 	dk_wrap(v, owner_id, dk, wrapped, wrapped_len);
+	pthread_rwlock_unlock(&v->lock);
 done:
 	sodium_memzero(dk, sizeof(dk));
 	return rc;
@@ -415,7 +606,7 @@ int vault_seal(vault *v, int64_t owner_id, const unsigned char *wrapped,
 	unsigned char dk[VAULT_KEY_BYTES];
 	unsigned char *ad = NULL, *s = NULL;
 	size_t ad_len = 0;
-	int rc;
+	int rc, slot;
 
 	*sealed = NULL;
 	*sealed_len = 0;
@@ -428,7 +619,7 @@ int vault_seal(vault *v, int64_t owner_id, const unsigned char *wrapped,
 		rc = KD_ETOOBIG;
 		goto done;
 	}
-	rc = dk_unwrap(v, owner_id, wrapped, wrapped_len, dk);
+	rc = dk_unwrap(v, owner_id, wrapped, wrapped_len, dk, &slot, NULL, NULL);
 	if (rc)
 		goto done;
 	ad = seal_ad(table, column, row, &ad_len);
@@ -454,7 +645,7 @@ int vault_unseal(vault *v, int64_t owner_id, const unsigned char *wrapped,
 	unsigned char dk[VAULT_KEY_BYTES];
 	unsigned char *ad = NULL, *p = NULL;
 	size_t ad_len = 0, len = 0;
-	int rc;
+	int rc, slot;
 
 	*plain = NULL;
 	*plain_len = 0;
@@ -466,7 +657,7 @@ int vault_unseal(vault *v, int64_t owner_id, const unsigned char *wrapped,
 		rc = KD_ECRYPTO;
 		goto done;
 	}
-	rc = dk_unwrap(v, owner_id, wrapped, wrapped_len, dk);
+	rc = dk_unwrap(v, owner_id, wrapped, wrapped_len, dk, &slot, NULL, NULL);
 	if (rc)
 		goto done;
 	ad = seal_ad(table, column, row, &ad_len);
@@ -495,12 +686,11 @@ done:
 	return rc;
 }
 
-int vault_rewrap(const vault *from, const vault *to, int64_t owner_id,
-		 const unsigned char *wrapped, size_t wrapped_len,
-		 unsigned char **out, size_t *out_len)
+int vault_rewrap(vault *from, vault *to, int64_t owner_id, const unsigned char *wrapped,
+		 size_t wrapped_len, unsigned char **out, size_t *out_len)
 {
 	unsigned char dk[VAULT_KEY_BYTES];
-	int rc;
+	int rc, slot;
 
 	*out = NULL;
 	*out_len = 0;
@@ -508,13 +698,140 @@ int vault_rewrap(const vault *from, const vault *to, int64_t owner_id,
 		rc = KD_EINVAL;
 		goto done;
 	}
-	rc = dk_unwrap(from, owner_id, wrapped, wrapped_len, dk);
+	rc = dk_unwrap(from, owner_id, wrapped, wrapped_len, dk, &slot, NULL, NULL);
 	if (rc)
 		goto done;
+	pthread_rwlock_rdlock(&to->lock);
 	dk_wrap(to, owner_id, dk, out, out_len);
+	pthread_rwlock_unlock(&to->lock);
 done:
 	sodium_memzero(dk, sizeof(dk));
 	return rc;
+}
+
+int vault_key_check(vault *v, int64_t owner_id, const unsigned char *wrapped,
+		    size_t wrapped_len)
+{
+	unsigned char dk[VAULT_KEY_BYTES];
+	int rc, slot = 0;
+
+	if (!v || !wrapped)
+		return KD_EINVAL;
+	rc = dk_unwrap(v, owner_id, wrapped, wrapped_len, dk, &slot, NULL, NULL);
+	sodium_memzero(dk, sizeof(dk));
+	if (rc)
+		return rc;
+	return slot == 0 && wrapped[0] == WRAP_VERSION ? 1 : 0;
+}
+
+int vault_key_update(vault *v, int64_t owner_id, const unsigned char *wrapped,
+		     size_t wrapped_len, unsigned char **out, size_t *out_len)
+{
+	unsigned char dk[VAULT_KEY_BYTES];
+	int rc, slot;
+
+	*out = NULL;
+	*out_len = 0;
+	if (!v || !wrapped)
+		return KD_EINVAL;
+	rc = dk_unwrap(v, owner_id, wrapped, wrapped_len, dk, &slot, out, out_len);
+	sodium_memzero(dk, sizeof(dk));
+	return rc;
+}
+
+int vault_key_count(vault *v)
+{
+	int n;
+
+	pthread_rwlock_rdlock(&v->lock);
+	n = v->n;
+	pthread_rwlock_unlock(&v->lock);
+	return n;
+}
+
+void vault_key_id(vault *v, int which, char out[VAULT_KEY_ID_SIZE])
+{
+	pthread_rwlock_rdlock(&v->lock);
+	if (which >= 0 && which < v->n)
+		sodium_bin2hex(out, VAULT_KEY_ID_SIZE, v->r->id[which], KEY_ID_BYTES);
+	else
+		out[0] = '\0';
+	pthread_rwlock_unlock(&v->lock);
+}
+
+void vault_wrapped_id(const unsigned char *wrapped, size_t wrapped_len,
+		      char out[VAULT_KEY_ID_SIZE])
+{
+	if (wrapped && wrapped_len == VAULT_WRAPPED_LEN && wrapped[0] == WRAP_VERSION)
+		sodium_bin2hex(out, VAULT_KEY_ID_SIZE, wrapped + 1, KEY_ID_BYTES);
+	else
+		snprintf(out, VAULT_KEY_ID_SIZE, "%s", "unnamed");
+}
+
+/* Replaces path with the n keys of r: a new file beside it, synced, then
+ * renamed over it, so a reader sees the old file or the new, never half
+ * of one. */
+static int ring_replace(const char *path, const ring *r, int n)
+{
+	char *tmp = NULL;
+	size_t len = strlen(path) + 5;
+	int rc;
+
+	tmp = kd_xmalloc(len);
+	snprintf(tmp, len, "%s.new", path);
+	rc = ring_write(tmp, r, n);
+	if (rc == KD_EEXIST)
+		goto done; /* another rekey, or one that stopped half-way */
+	if (rc == 0 && rename(tmp, path) != 0) {
+		unlink(tmp);
+		rc = KD_EIO;
+	}
+	if (rc == 0)
+		rc = sync_parent_dir(path);
+done:
+	free(tmp);
+	return rc;
+}
+
+/* Reads the key file and, with rotate, puts a fresh key in front of its
+ * one key (a file of several is a rotation under way, left as it is);
+ * without, keeps only its current key. */
+static int keyfile_edit(const char *path, int rotate, int *started)
+{
+	ring *r = NULL;
+	struct stat st;
+	int n = 0, rc;
+
+	*started = 0;
+	if ((rc = vault_lib_init()) != 0)
+		return rc;
+	if (!(r = sodium_malloc(sizeof(*r))))
+		return KD_ENOMEM;
+	if ((rc = key_read(path, r, &n, &st)) != 0 || (rotate && n > 1) || (!rotate && n == 1))
+		goto done;
+	if (rotate) {
+		memcpy(r->key[1], r->key[0], VAULT_KEY_BYTES);
+		memcpy(r->id[1], r->id[0], KEY_ID_BYTES);
+		randombytes_buf(r->key[0], VAULT_KEY_BYTES);
+		key_id_of(r->key[0], r->id[0]);
+	}
+	if ((rc = ring_replace(path, r, rotate ? 2 : 1)) == 0)
+		*started = rotate;
+done:
+	sodium_free(r);
+	return rc;
+}
+
+int vault_keyfile_rotate(const char *path, int *started)
+{
+	return keyfile_edit(path, 1, started);
+}
+
+int vault_keyfile_retire(const char *path)
+{
+	int ignored;
+
+	return keyfile_edit(path, 0, &ignored);
 }
 
 int vault_password_hash(const char *password, char out[VAULT_PWHASH_SIZE])

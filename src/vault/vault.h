@@ -10,10 +10,17 @@
  * a sealed value copied to another row or person does not open.
  * Deleting a person's wrapped data key shreds everything sealed under it.
  *
+ * Master keys form a keyring: the current key wraps new data keys, up to
+ * VAULT_MAX_KEYS - 1 previous keys still open what they wrapped while
+ * `kindred rekey` re-wraps every data key under the current one.  A
+ * wrapped key carries the id of the master key that wrapped it; a vault
+ * opened from a key file reads the file again when it meets an id it
+ * does not know, and before it wraps a new key if the file changed.
+ *
  * Thread safety: every function may be called from many threads at
- * once, on the same vault too; a vault is read-only between
- * vault_open*() and vault_close().  Only vault_close() must not race
- * with other use of the same vault.
+ * once, on the same vault too; the keyring is replaced under a lock when
+ * the key file changes.  Only vault_close() must not race with other use
+ * of the same vault.
  *
  * Errors are the KD_E* codes of kd.h.  Memory handed back through an
  * out-parameter is malloc'd and the caller's to free(); it never holds
@@ -26,8 +33,14 @@
 #include <stdint.h>
 
 #define VAULT_KEY_BYTES 32
-/* A wrapped data key: version byte, 24-byte nonce, 32-byte key, 16-byte tag. */
-#define VAULT_WRAPPED_LEN 73
+/* Master keys a vault holds at most: the current one and previous ones. */
+#define VAULT_MAX_KEYS 4
+/* A wrapped data key: version byte, 8-byte master key id, 24-byte nonce,
+ * 32-byte key, 16-byte tag.  (Version 1, 73 bytes without the id, is
+ * still read.) */
+#define VAULT_WRAPPED_LEN 81
+/* A master key's id in hex, NUL included. */
+#define VAULT_KEY_ID_SIZE 17
 /* A sealed value is this many bytes longer than its plaintext. */
 #define VAULT_SEAL_OVERHEAD 41
 /* A password hash string, NUL included (crypto_pwhash_STRBYTES). */
@@ -39,10 +52,13 @@
 typedef struct vault vault;
 
 /*
- * Opens the vault with the master key from the environment variable
- * KINDRED_MASTER_KEY (exactly 64 hex characters) if it is set, else
- * from keyfile_path (64 hex characters and an optional newline).  A
- * missing key file is created with mode 0600 and a fresh random key.
+ * Opens the vault with the master keys from the environment variable
+ * KINDRED_MASTER_KEY (64 hex characters; several keys separated by
+ * commas, the current first) if it is set, else from keyfile_path (one
+ * key of 64 hex characters per line, the current first, at most
+ * VAULT_MAX_KEYS; the last newline optional).  A missing key file is
+ * created with mode 0600 and a fresh random key.  Only a vault opened
+ * from a file follows changes to it.
  *
  * Returns 0 and a vault in *out that the caller releases with
  * vault_close(); on failure *out is NULL and the result is KD_ECONFIG
@@ -99,14 +115,47 @@ int vault_unseal(vault *v, int64_t owner_id, const unsigned char *wrapped,
 		 char **plain, size_t *plain_len);
 
 /*
- * Master-key rotation: unwraps owner_id's data key with `from` and
- * wraps the same key with `to`, so sealed values stay as they are.
- * Returns 0 and the new wrapping in *out (malloc'd, the caller's to
- * free()), or KD_ECRYPTO if `wrapped` does not unwrap under `from`.
+ * Unwraps owner_id's data key with `from` and wraps the same key with
+ * `to`'s current key, so sealed values stay as they are.  Returns 0 and
+ * the new wrapping in *out (malloc'd, the caller's to free()), or
+ * KD_ECRYPTO if `wrapped` does not unwrap under `from`.
  */
-int vault_rewrap(const vault *from, const vault *to, int64_t owner_id,
+int vault_rewrap(vault *from, vault *to, int64_t owner_id,
 		 const unsigned char *wrapped, size_t wrapped_len,
 		 unsigned char **out, size_t *out_len);
+
+/*
+ * For master-key rotation.  vault_key_check() returns 1 if wrapped is
+ * wrapped under v's current key, 0 if under a previous key v holds,
+ * KD_ECRYPTO if it does not unwrap with any.  vault_key_update() wraps
+ * the data key again under the current key: 0 and *out (malloc'd, the
+ * caller's) or KD_ECRYPTO.
+ */
+int vault_key_check(vault *v, int64_t owner_id, const unsigned char *wrapped,
+		    size_t wrapped_len);
+int vault_key_update(vault *v, int64_t owner_id, const unsigned char *wrapped,
+		     size_t wrapped_len, unsigned char **out, size_t *out_len);
+
+/* The number of master keys v holds (the current one included). */
+int vault_key_count(vault *v);
+/* The id of v's key number which (0: the current one) in hex, or "" if
+ * there is none; and the id a wrapped key names ("unnamed" for the
+ * version without one).  out is the caller's. */
+void vault_key_id(vault *v, int which, char out[VAULT_KEY_ID_SIZE]);
+void vault_wrapped_id(const unsigned char *wrapped, size_t wrapped_len,
+		      char out[VAULT_KEY_ID_SIZE]);
+
+/*
+ * The key file during a rotation.  vault_keyfile_rotate() puts a fresh
+ * random key in front of the one key in the file (which stays, as the
+ * previous key) and sets *started; when the file already holds more
+ * than one key, a rotation is under way and it changes nothing.
+ * vault_keyfile_retire() keeps only the current key.  Both replace the
+ * file atomically (PATH.new, then rename; KD_EEXIST if PATH.new exists:
+ * another rotation runs, or one stopped half-way and left it to remove).
+ */
+int vault_keyfile_rotate(const char *path, int *started);
+int vault_keyfile_retire(const char *path);
 
 /*
  * Hashes password with Argon2id (interactive limits: about 64 MiB and

@@ -70,7 +70,7 @@ test("every acknowledged check-in survives SIGKILL at random moments", onSqlite,
   await srv.stop();
 });
 
-test("an online backup taken during writes is consistent and restores with the key", onSqlite, async () => {
+test("an online backup taken during writes is consistent and restores with the keys", onSqlite, async () => {
   const srv = await startServer([], { dir, keep: true });
   const client = new Client(srv.base);
   await client.login("cal", PW);
@@ -84,7 +84,12 @@ test("an online backup taken during writes is consistent and restores with the k
   stop.done = true;
   await Promise.all(writers);
   assert.equal(out.status, 0, out.stderr);
-  assert.match(out.stdout, /master key is not in the backup/);
+  assert.match(out.stdout, /no data keys and no master key are in the backup/);
+  // The key store goes to a backup of its own.
+  const keys = join(backup, "..", "kindred-keys-backup.db");
+  const kout = spawnSync(BIN, ["backup", "--keys", keys, "--data-dir", dir], { encoding: "utf8" });
+  assert.equal(kout.status, 0, kout.stderr);
+  assert.equal(sql(backup, "SELECT count(*) FROM sqlite_master WHERE name = 'data_keys'"), "0");
   assert.equal(statSync(backup).mode & 0o777, 0o600);
   assert.equal(sql(backup, "PRAGMA integrity_check"), "ok");
   const again = spawnSync(BIN, ["backup", backup, "--data-dir", dir], { encoding: "utf8" });
@@ -92,10 +97,11 @@ test("an online backup taken during writes is consistent and restores with the k
   const inBackup = Number(sql(backup, "SELECT count(*) FROM checkins"));
   await srv.stop();
 
-  // Restore into a new data directory with the same key.
+  // Restore into a new data directory with the same key and key store.
   const restored = mkdtempSync(join(tmpdir(), "kindred-restore-"));
   cleanup.push(restored);
   copyFileSync(backup, join(restored, "kindred.db"));
+  copyFileSync(keys, join(restored, "kindred-keys.db"));
   copyFileSync(join(dir, "master.key"), join(restored, "master.key"));
   const srv2 = await startServer([], { dir: restored, keep: true });
   const c2 = new Client(srv2.base);

@@ -126,12 +126,14 @@ export async function startServer(extraArgs = [], { peer, dir: reuse, keep } = {
 }
 
 // Every byte string a file of srv's database holds, for the sealed-text
-// tests: the SQLite file and its WAL; under PostgreSQL a logical dump of the
-// test database (bytea shows as hex there) and, after a checkpoint, the raw
-// files of the cluster: the WAL and the database's own directory.
+// tests: the SQLite file, the key store's file, and their WALs; under
+// PostgreSQL a logical dump of the test database (bytea shows as hex there;
+// the kindred_keys schema included) and, after a checkpoint, the raw files
+// of the cluster: the WAL and the database's own directory.
 export function databaseBytes(srv) {
   if (BACKEND === "sqlite") {
-    const files = readdirSync(srv.dir).filter((f) => f.startsWith("kindred.db"));
+    const files = readdirSync(srv.dir).filter((f) => f.startsWith("kindred.db") || f.startsWith("kindred-keys.db"));
+    assert.ok(files.includes("kindred-keys.db"), "the key store exists: " + files.join(","));
     assert.ok(files.includes("kindred.db-wal"), "the WAL exists: " + files.join(","));
     return files.map((f) => [f, readFileSync(join(srv.dir, f))]);
   }
@@ -147,6 +149,15 @@ export function databaseBytes(srv) {
   }
   assert.ok(out.length > 2, "found the cluster's files under " + data);
   return out;
+}
+
+// The number of data keys srv's key store holds for owner id.
+export function keysOf(srv, id) {
+  const q = `SELECT count(*) FROM data_keys WHERE owner_id = ${Number(id)}`;
+  if (BACKEND === "sqlite") {
+    return Number(execFileSync("sqlite3", [join(srv.dir, "kindred-keys.db"), q], { encoding: "utf8" }).trim());
+  }
+  return Number(psql(srv.database, q.replace("data_keys", "kindred_keys.data_keys")).trim());
 }
 
 // Asserts that no marker is anywhere in srv's database files (also in hex),

@@ -1,7 +1,7 @@
 // A client's data is theirs: they export all of it, and they delete it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, Client, assertSealed, setupClinic } from "./lib.mjs";
+import { startServer, Client, assertSealed, setupClinic, keysOf } from "./lib.mjs";
 
 const PW = "my data password 1";
 let srv, clin, ana, anaId, sam;
@@ -41,6 +41,7 @@ test("the export holds everything, opened", async () => {
 });
 
 test("deleting needs the password; then the account and its data are gone", async () => {
+  assert.equal(keysOf(srv, anaId), 1, "her data key is in the key store");
   const wrong = await ana.api("POST", "/api/v1/my-data/delete", { password: "not it at all" });
   assert.equal(wrong.status, 403);
   assert.equal((await ana.get("/api/v1/checkins")).status, 200, "nothing deleted");
@@ -56,6 +57,7 @@ test("deleting needs the password; then the account and its data are gone", asyn
   assert.deepEqual(load.data.clients, []);
   assert.equal((await clin.get(`/api/v1/clients/${anaId}/checkins`)).status, 404);
   assert.deepEqual((await sam.get("/api/v1/people")).data.people, []);
+  assert.equal(keysOf(srv, anaId), 0, "her data key is gone from the key store");
   // Nothing of hers is left to open: her words are sealed (never in the
   // clear), and the rows and key that could open them are gone.
   assertSealed(srv, ["marker-export-c1", "marker-export-j1", "marker-export-p1"], "Dr Clin");

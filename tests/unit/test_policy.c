@@ -33,11 +33,13 @@ typedef struct fx {
 static void remove_db_files(const char *path)
 {
 	static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-	char p[160];
+	char p[160], keys[160];
 	size_t i;
 
-	for (i = 0; i < KD_ARRAY_LEN(suffix); i++) {
-		snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+	/* The database and its key store, each with its journal files. */
+	assert_int_equal(store_keys_path(path, keys, sizeof(keys)), 0);
+	for (i = 0; i < 2 * KD_ARRAY_LEN(suffix); i++) {
+		snprintf(p, sizeof(p), "%s%s", i % 2 ? keys : path, suffix[i / 2]);
 		unlink(p);
 	}
 }

@@ -14,6 +14,7 @@
 
 #include "kd.h"
 #include "store/store.h"
+#include "vault/vault.h"
 #include "util/embed.h"
 
 #include <pthread.h>
@@ -34,11 +35,13 @@ typedef struct fx {
 static void remove_db_files(const char *path)
 {
 	static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-	char p[160];
+	char p[160], keys[160];
 	size_t i;
 
-	for (i = 0; i < KD_ARRAY_LEN(suffix); i++) {
-		snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+	/* The database and its key store, each with its journal files. */
+	assert_int_equal(store_keys_path(path, keys, sizeof(keys)), 0);
+	for (i = 0; i < 2 * KD_ARRAY_LEN(suffix); i++) {
+		snprintf(p, sizeof(p), "%s%s", i % 2 ? keys : path, suffix[i / 2]);
 		unlink(p);
 	}
 }
@@ -209,6 +212,91 @@ static void test_migrations(void **state)
 	assert_int_not_equal(store_open("/nonexistent-dir-kd/x.db", &s2, &err), 0);
 	free(err);
 	store_close(NULL);
+}
+
+/*
+ * Migration 6 moves every data key from users.data_key to the key store,
+ * a file of its own: the database as it was before it (a key in the
+ * users row, version 5) is made from a current one by hand, and opening
+ * it moves the keys, losing none, and leaves no key in the data file.
+ */
+static void test_keys_apart(void **state)
+{
+	fx *f = *state;
+	char keys[200], *err = NULL;
+	unsigned char key[VAULT_WRAPPED_LEN];
+	store_user u = {0};
+	int64_t a, b;
+	sqlite3 *h;
+
+	a = add_user(f->s, "client", "ann", "Ann");
+	b = add_user(f->s, "client", "ben", "Ben");
+	memset(key, 0xa5, sizeof(key));
+	assert_int_equal(store_user_set_key(f->s, a, key, sizeof(key)), 0);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_keys_path(f->path, keys, sizeof(keys)), 0);
+	assert_non_null(strstr(keys, "/kindred-keys.db"));
+	assert_int_equal(access(keys, F_OK), 0);
+
+	/* Back to version 5: the keys in users, none in the key store. */
+	h = raw_open(f->path);
+	assert_int_equal(sqlite3_exec(h, "ALTER TABLE users ADD COLUMN data_key BLOB;"
+					 "UPDATE users SET data_key = x'0102' WHERE username = 'ben';"
+					 "DELETE FROM schema_migrations WHERE version >= 6;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(h);
+	{
+		sqlite3_stmt *st = NULL;
+
+		h = raw_open(f->path);
+		assert_int_equal(sqlite3_prepare_v2(h, "UPDATE users SET data_key = $1 WHERE id = $2",
+						    -1, &st, NULL),
+				 SQLITE_OK);
+		sqlite3_bind_blob(st, 1, key, sizeof(key), SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, a);
+		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_finalize(st);
+		sqlite3_close(h);
+	}
+	raw_exec(keys, "DELETE FROM data_keys");
+
+	assert_int_equal(store_open(f->path, &f->s, &err), 0);
+	assert_int_equal(raw_int(keys, "SELECT count(*) FROM data_keys"), 2);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_table_info('users') "
+					  "WHERE name = 'data_key'"),
+			 0);
+	assert_int_equal(store_user_get(f->s, a, &u), 0);
+	assert_int_equal(u.data_key_len, sizeof(key));
+	assert_memory_equal(u.data_key, key, sizeof(key));
+	store_user_clear(&u);
+	assert_int_equal(store_user_get(f->s, b, &u), 0);
+	assert_int_equal(u.data_key_len, 2);
+	store_user_clear(&u);
+	/* The data file holds no key any more, not even in free pages. */
+	{
+		FILE *fp = fopen(f->path, "rb");
+		unsigned char buf[4096];
+		size_t n, i, run = 0;
+
+		assert_non_null(fp);
+		while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+			for (i = 0; i < n; i++) {
+				run = buf[i] == 0xa5 ? run + 1 : 0;
+				assert_true(run < sizeof(key));
+			}
+		fclose(fp);
+	}
+
+	/* Deleting a person removes their key from the key store. */
+	assert_int_equal(store_user_delete(f->s, a), 0);
+	assert_int_equal(raw_int(keys, "SELECT count(*) FROM data_keys"), 1);
+	assert_int_equal(store_user_set_key(f->s, b, NULL, 0), 0);
+	assert_int_equal(raw_int(keys, "SELECT count(*) FROM data_keys"), 0);
+	assert_int_equal(store_user_get(f->s, b, &u), 0);
+	assert_null(u.data_key);
+	store_user_clear(&u);
 }
 
 /* --- people --- */
@@ -1083,6 +1171,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keys_apart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_users, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invitations, setup, teardown),

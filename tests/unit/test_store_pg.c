@@ -262,6 +262,41 @@ static void test_migrations(void **state)
 	free(err);
 }
 
+/* Migration 6 on PostgreSQL: keys move from users.data_key to the schema
+ * kindred_keys, none lost, and a person's deletion removes theirs. */
+static void test_keys_apart(void **state)
+{
+	fx *f = *state;
+	char *err = NULL;
+	store_user u = {0};
+	int64_t a, b;
+
+	NEED_PG(state);
+	a = add_user(f->s, "client", "ann", "Ann");
+	b = add_user(f->s, "client", "ben", "Ben");
+	store_close(f->s);
+	f->s = NULL;
+	raw_exec(f->url, "ALTER TABLE users ADD COLUMN data_key bytea;"
+			 "UPDATE users SET data_key = '\\x0102'::bytea WHERE username = 'ann';"
+			 "UPDATE users SET data_key = '\\x030405'::bytea WHERE username = 'ben';"
+			 "DELETE FROM schema_migrations WHERE version >= 6;"
+			 "DELETE FROM kindred_keys.data_keys");
+	assert_int_equal(store_open(f->url, &f->s, &err), 0);
+	assert_int_equal(raw_int(f->url, "SELECT count(*) FROM kindred_keys.data_keys"), 2);
+	assert_int_equal(raw_int(f->url, "SELECT count(*) FROM information_schema.columns "
+					 "WHERE table_name = 'users' AND column_name = 'data_key'"),
+			 0);
+	assert_int_equal(store_user_get(f->s, b, &u), 0);
+	assert_int_equal(u.data_key_len, 3);
+	assert_memory_equal(u.data_key, "\x03\x04\x05", 3);
+	store_user_clear(&u);
+	assert_int_equal(store_user_delete(f->s, a), 0);
+	assert_int_equal(raw_int(f->url, "SELECT count(*) FROM kindred_keys.data_keys"), 1);
+	assert_int_equal(raw_int(f->url, "SELECT count(*) FROM kindred_keys.data_keys "
+					 "WHERE owner_id = (SELECT id FROM users WHERE username = 'ben')"),
+			 1);
+}
+
 /* --- people (USER_*) --- */
 
 typedef struct user_walk {
@@ -938,10 +973,11 @@ static void test_copy(void **state)
 	free(rep);
 	free(again);
 	store_close(src);
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 6; i++) {
 		char p2[96];
 
-		snprintf(p2, sizeof(p2), "%s%s", path, i == 0 ? "" : i == 1 ? "-wal" : "-shm");
+		snprintf(p2, sizeof(p2), "%s%s%s", path, i < 3 ? "" : "-keys.db",
+			 i % 3 == 0 ? "" : i % 3 == 1 ? "-wal" : "-shm");
 		unlink(p2);
 	}
 }
@@ -950,6 +986,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keys_apart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_users, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invitations, setup, teardown),

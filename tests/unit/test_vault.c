@@ -473,6 +473,187 @@ static void test_env_key(void **state)
 	rmdir(dir);
 }
 
+/* Reads a key file's text. */
+static size_t read_file(const char *path, char *text, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	n = read(fd, text, size - 1);
+	close(fd);
+	assert_true(n >= 0);
+	text[n] = '\0';
+	return (size_t)n;
+}
+
+/*
+ * A rotation as `kindred rekey` does it, seen by a running server: the
+ * file gains a new current key; the server's vault picks it up when it
+ * meets a key wrapped under it, and wraps new keys under it from then
+ * on; after the old key is retired, a vault with only the old key opens
+ * nothing rotated.
+ */
+static void test_keyring_rotation(void **state)
+{
+	char dir[256], path[300], tmp[310], before[200], after[200], id[VAULT_KEY_ID_SIZE],
+		wid[VAULT_KEY_ID_SIZE];
+	unsigned char *wk, *wk2, *wk3, *sealed, *bad;
+	size_t wk_len, wk2_len, wk3_len, sealed_len, bad_len;
+	vault *server = NULL, *rekey = NULL, *oldonly = NULL, *fresh = NULL;
+	int started = -1;
+
+	KD_UNUSED(state);
+	unsetenv("KINDRED_MASTER_KEY");
+	tmpdir_make(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/master.key", dir);
+	assert_int_equal(vault_open(path, &server), 0);
+	assert_int_equal(vault_key_count(server), 1);
+	assert_int_equal(vault_key_new(server, 7, &wk, &wk_len), 0);
+	seal_one(server, 7, wk, wk_len, &sealed, &sealed_len);
+	assert_int_equal(vault_key_check(server, 7, wk, wk_len), 1);
+	vault_key_id(server, 0, id);
+	vault_wrapped_id(wk, wk_len, wid);
+	assert_string_equal(id, wid);
+	read_file(path, before, sizeof(before));
+
+	/* The file gets a new key in front of the old one. */
+	assert_int_equal(vault_keyfile_rotate(path, &started), 0);
+	assert_int_equal(started, 1);
+	assert_int_equal(read_file(path, after, sizeof(after)), 130);
+	assert_memory_equal(after + 65, before, 65);
+	/* A second call while the rotation is under way changes nothing. */
+	assert_int_equal(vault_keyfile_rotate(path, &started), 0);
+	assert_int_equal(started, 0);
+	read_file(path, tmp, sizeof(tmp));
+	assert_string_equal(tmp, after);
+
+	assert_int_equal(vault_open(path, &rekey), 0);
+	assert_int_equal(vault_key_count(rekey), 2);
+	assert_int_equal(vault_key_check(rekey, 7, wk, wk_len), 0);
+	assert_int_equal(vault_key_update(rekey, 7, wk, wk_len, &wk2, &wk2_len), 0);
+	assert_int_equal(vault_key_check(rekey, 7, wk2, wk2_len), 1);
+	assert_int_equal(vault_key_update(rekey, 8, wk, wk_len, &bad, &bad_len), KD_ECRYPTO);
+	assert_null(bad);
+
+	/* The server meets the re-wrapped key and reads the file again. */
+	assert_int_equal(vault_key_count(server), 1);
+	assert_int_equal(unseal_one(server, 7, wk2, wk2_len, "journal", "body", 42, sealed,
+				    sealed_len),
+			 0);
+	assert_int_equal(vault_key_count(server), 2);
+	/* New keys are wrapped under the new key. */
+	assert_int_equal(vault_key_new(server, 9, &wk3, &wk3_len), 0);
+	assert_int_equal(vault_key_check(rekey, 9, wk3, wk3_len), 1);
+
+	/* Retired: the file holds the new key alone, which opens it all. */
+	assert_int_equal(vault_keyfile_retire(path), 0);
+	assert_int_equal(read_file(path, tmp, sizeof(tmp)), 65);
+	assert_memory_equal(tmp, after, 65);
+	assert_int_equal(vault_open(path, &fresh), 0);
+	assert_int_equal(vault_key_count(fresh), 1);
+	assert_int_equal(unseal_one(fresh, 7, wk2, wk2_len, "journal", "body", 42, sealed,
+				    sealed_len),
+			 0);
+	assert_int_equal(vault_key_check(fresh, 7, wk, wk_len), KD_ECRYPTO);
+
+	/* A vault with only the old key opens nothing rotated. */
+	write_file(path, before, 0600);
+	assert_int_equal(vault_open(path, &oldonly), 0);
+	assert_int_equal(unseal_one(oldonly, 7, wk2, wk2_len, "journal", "body", 42, sealed,
+				    sealed_len),
+			 KD_ECRYPTO);
+	assert_int_equal(vault_key_check(oldonly, 9, wk3, wk3_len), KD_ECRYPTO);
+
+	/* A stale PATH.new stops a rotation instead of being overwritten. */
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	write_file(tmp, "x", 0600);
+	assert_int_equal(vault_keyfile_rotate(path, &started), KD_EEXIST);
+	assert_int_equal(started, 0);
+	read_file(path, after, sizeof(after));
+	assert_string_equal(after, before);
+	unlink(tmp);
+
+	free(sealed);
+	free(wk);
+	free(wk2);
+	free(wk3);
+	vault_close(server);
+	vault_close(rekey);
+	vault_close(fresh);
+	vault_close(oldonly);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* Several keys in the environment, the current first; a data key wrapped
+ * in the first format (no key id) still opens, with any key of the ring. */
+static void test_keyring_env_and_v1(void **state)
+{
+	static const char one[] = "0101010101010101010101010101010101010101010101010101010101010101";
+	static const char two[] = "0202020202020202020202020202020202020202020202020202020202020202";
+	char both[140], dir[256], path[300];
+	unsigned char key[VAULT_KEY_BYTES], dk[VAULT_KEY_BYTES], v1[73], ad[19], *sealed, *wk,
+		*up;
+	size_t sealed_len, wk_len, up_len, i;
+	vault *v = NULL, *olds = vault_fixed(1);
+	unsigned long long clen;
+
+	KD_UNUSED(state);
+	tmpdir_make(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/master.key", dir);
+	snprintf(both, sizeof(both), "%s,%s", two, one);
+	assert_int_equal(setenv("KINDRED_MASTER_KEY", both, 1), 0);
+	assert_int_equal(vault_open(path, &v), 0);
+	assert_int_equal(vault_key_count(v), 2);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(vault_key_new(olds, 4, &wk, &wk_len), 0);
+	assert_int_equal(vault_key_check(v, 4, wk, wk_len), 0);
+	free(wk);
+	vault_close(v);
+	for (i = 0; i < 3; i++) {
+		static const char *const bad[] = {"", ",", "%s,%s,"};
+
+		snprintf(both, sizeof(both), bad[i], two, one);
+		assert_int_equal(setenv("KINDRED_MASTER_KEY", both, 1), 0);
+		assert_int_equal(vault_open(path, &v), KD_ECONFIG);
+	}
+	snprintf(both, sizeof(both), "%s,%s", one, one);
+	assert_int_equal(setenv("KINDRED_MASTER_KEY", both, 1), 0);
+	assert_int_equal(vault_open(path, &v), KD_ECONFIG);
+	snprintf(both, sizeof(both), "%s,%s", two, one);
+	assert_int_equal(setenv("KINDRED_MASTER_KEY", both, 1), 0);
+	assert_int_equal(vault_open(path, &v), 0);
+	unsetenv("KINDRED_MASTER_KEY");
+
+	/* A version-1 wrapping of dk for owner 4 under key one. */
+	memset(key, 1, sizeof(key));
+	randombytes_buf(dk, sizeof(dk));
+	memcpy(ad, "kindred-dk", 11);
+	for (i = 0; i < 8; i++)
+		ad[11 + i] = (unsigned char)(i == 7 ? 4 : 0);
+	v1[0] = 1;
+	randombytes_buf(v1 + 1, 24);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(v1 + 25, &clen, dk, sizeof(dk), ad,
+						   sizeof(ad), NULL, v1 + 1, key);
+	assert_int_equal(vault_key_check(v, 4, v1, sizeof(v1)), 0);
+	assert_int_equal(vault_key_check(olds, 4, v1, sizeof(v1)), 0);
+	assert_int_equal(vault_key_check(v, 5, v1, sizeof(v1)), KD_ECRYPTO);
+	assert_int_equal(vault_seal(olds, 4, v1, sizeof(v1), "journal", "body", 42, secret,
+				    strlen(secret), &sealed, &sealed_len),
+			 0);
+	assert_int_equal(vault_key_update(v, 4, v1, sizeof(v1), &up, &up_len), 0);
+	assert_int_equal(up_len, VAULT_WRAPPED_LEN);
+	assert_int_equal(vault_key_check(v, 4, up, up_len), 1);
+	assert_int_equal(unseal_one(v, 4, up, up_len, "journal", "body", 42, sealed, sealed_len),
+			 0);
+	free(up);
+	free(sealed);
+	vault_close(v);
+	vault_close(olds);
+	rmdir(dir);
+}
+
 static void test_password(void **state)
 {
 	char h1[VAULT_PWHASH_SIZE], h2[VAULT_PWHASH_SIZE];
@@ -653,6 +834,8 @@ int main(void)
 		cmocka_unit_test(test_keyfile_create_and_reread),
 		cmocka_unit_test(test_keyfile_refused),
 		cmocka_unit_test(test_env_key),
+		cmocka_unit_test(test_keyring_rotation),
+		cmocka_unit_test(test_keyring_env_and_v1),
 		cmocka_unit_test(test_password),
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_equal_and_random),
