@@ -117,6 +117,7 @@ done:
 typedef struct list_ctx {
 	care *c;
 	const store_user *owner;
+	vault_dk dk; /* the owner's key, opened at the first note */
 	json_t *rows;
 	int err;
 } list_ctx;
@@ -163,9 +164,12 @@ static int checkin_row(void *arg, const store_checkin *k)
 	json_object_set_new_nocheck(row, "created_at", json_string_nocheck(when));
 	json_object_set_new_nocheck(row, "when", json_string_nocheck(human));
 	if (k->note) {
-		rc = vault_unseal(lc->c->v, lc->owner->id, lc->owner->data_key,
-				  lc->owner->data_key_len, "checkins", "note", k->id, k->note,
-				  k->note_len, &note, &note_len);
+		rc = lc->dk.open ? 0
+				 : vault_dk_open(lc->c->v, lc->owner->id, lc->owner->data_key,
+						 lc->owner->data_key_len, &lc->dk);
+		if (rc == 0)
+			rc = vault_dk_unseal(&lc->dk, "checkins", "note", k->id, k->note,
+					     k->note_len, &note, &note_len);
 		if (rc != 0) {
 			json_decref(row);
 			lc->err = rc;
@@ -194,11 +198,12 @@ int care_checkin_list(care *c, const actor *who, int64_t client_id, int limit, j
 		store_user_clear(&owner);
 		return KD_ENOTFOUND;
 	}
+	memset(&lc, 0, sizeof(lc));
 	lc.c = c;
 	lc.owner = &owner;
 	lc.rows = json_array();
-	lc.err = 0;
 	rc = store_checkin_each(c->st, client_id, limit, checkin_row, &lc);
+	vault_dk_close(&lc.dk);
 	if (rc == 0) {
 		*out = json_pack("{s:{s:I, s:s}, s:o}", "client", "id", (json_int_t)owner.id,
 				 "name", owner.display_name, "checkins", lc.rows);

@@ -106,6 +106,7 @@ typedef struct read_ctx {
 	const store_user *owner;
 	json_t *rows;
 	int64_t want; /* with get: the entry asked for */
+	vault_dk dk;  /* the owner's key, opened at the first field */
 } read_ctx;
 
 static int open_field(read_ctx *rc_, const store_journal *j, const char *column,
@@ -113,12 +114,15 @@ static int open_field(read_ctx *rc_, const store_journal *j, const char *column,
 {
 	size_t n;
 
+	int rc;
+
 	*plain = NULL;
 	if (!sealed)
 		return 0;
-	return vault_unseal(rc_->c->v, rc_->owner->id, rc_->owner->data_key,
-			    rc_->owner->data_key_len, "journal_entries", column, j->id, sealed, len,
-			    plain, &n);
+	if (!rc_->dk.open && (rc = vault_dk_open(rc_->c->v, rc_->owner->id, rc_->owner->data_key,
+						 rc_->owner->data_key_len, &rc_->dk)) != 0)
+		return rc;
+	return vault_dk_unseal(&rc_->dk, "journal_entries", column, j->id, sealed, len, plain, &n);
 }
 
 static int journal_row(void *arg, const store_journal *j)
@@ -143,7 +147,7 @@ static int journal_row(void *arg, const store_journal *j)
 int care_journal_list(care *c, const actor *who, int limit, json_t **out)
 {
 	store_user u = {0};
-	read_ctx x = {c, &u, NULL, 0};
+	read_ctx x = {c, &u, NULL, 0, {{0}, 0}};
 	int rc;
 
 	if ((rc = policy_require(c->st, who, POLICY_READ, RES_JOURNAL, who->id, 0)) != 0)
@@ -152,6 +156,7 @@ int care_journal_list(care *c, const actor *who, int limit, json_t **out)
 		return rc;
 	x.rows = json_array();
 	rc = store_journal_each(c->st, who->id, limit, journal_row, &x);
+	vault_dk_close(&x.dk);
 	if (rc == 0)
 		*out = json_pack("{s:O}", "entries", x.rows);
 	json_decref(x.rows);
@@ -162,7 +167,7 @@ int care_journal_list(care *c, const actor *who, int limit, json_t **out)
 int care_journal_get(care *c, const actor *who, int64_t id, json_t **out)
 {
 	store_user u = {0};
-	read_ctx x = {c, &u, NULL, id};
+	read_ctx x = {c, &u, NULL, id, {{0}, 0}};
 	int rc;
 
 	/* Only one's own journal exists for anyone: a journal is not shared. */
@@ -172,6 +177,7 @@ int care_journal_get(care *c, const actor *who, int64_t id, json_t **out)
 		return rc;
 	x.rows = json_array();
 	rc = store_journal_get(c->st, id, journal_row, &x);
+	vault_dk_close(&x.dk);
 	if (rc == 0)
 		*out = json_incref(json_array_get(x.rows, 0));
 	json_decref(x.rows);

@@ -637,36 +637,48 @@ done:
 	return rc;
 }
 
-int vault_unseal(vault *v, int64_t owner_id, const unsigned char *wrapped,
-		 size_t wrapped_len, const char *table, const char *column,
-		 int64_t row, const unsigned char *sealed, size_t sealed_len,
-		 char **plain, size_t *plain_len)
+int vault_dk_open(vault *v, int64_t owner_id, const unsigned char *wrapped,
+		  size_t wrapped_len, vault_dk *out)
 {
-	unsigned char dk[VAULT_KEY_BYTES];
+	int slot, rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!v || !wrapped)
+		return KD_EINVAL;
+	rc = dk_unwrap(v, owner_id, wrapped, wrapped_len, out->key, &slot, NULL, NULL);
+	if (rc == 0)
+		out->open = 1;
+	else
+		sodium_memzero(out->key, sizeof(out->key));
+	return rc;
+}
+
+void vault_dk_close(vault_dk *k)
+{
+	sodium_memzero(k, sizeof(*k));
+}
+
+int vault_dk_unseal(const vault_dk *k, const char *table, const char *column, int64_t row,
+		    const unsigned char *sealed, size_t sealed_len, char **plain,
+		    size_t *plain_len)
+{
 	unsigned char *ad = NULL, *p = NULL;
 	size_t ad_len = 0, len = 0;
-	int rc, slot;
+	int rc = 0;
 
 	*plain = NULL;
 	*plain_len = 0;
-	if (!v || !wrapped || !table || !column || !sealed) {
-		rc = KD_EINVAL;
-		goto done;
-	}
-	if (sealed_len < VAULT_SEAL_OVERHEAD || sealed[0] != VAULT_VERSION) {
-		rc = KD_ECRYPTO;
-		goto done;
-	}
-	rc = dk_unwrap(v, owner_id, wrapped, wrapped_len, dk, &slot, NULL, NULL);
-	if (rc)
-		goto done;
+	if (!k->open || !table || !column || !sealed)
+		return KD_EINVAL;
+	if (sealed_len < VAULT_SEAL_OVERHEAD || sealed[0] != VAULT_VERSION)
+		return KD_ECRYPTO;
 	ad = seal_ad(table, column, row, &ad_len);
 	len = sealed_len - VAULT_SEAL_OVERHEAD;
 	p = kd_xmalloc(len + 1);
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
 		    p, NULL, NULL, sealed + HEADER_BYTES,
 		    sealed_len - HEADER_BYTES, ad, ad_len, sealed + 1,
-		    dk) != 0) {
+		    k->key) != 0) {
 		rc = KD_ECRYPTO;
 		goto done;
 	}
@@ -682,7 +694,29 @@ done:
 		free(p);
 	}
 	free(ad);
-	sodium_memzero(dk, sizeof(dk));
+	return rc;
+}
+
+int vault_unseal(vault *v, int64_t owner_id, const unsigned char *wrapped,
+		 size_t wrapped_len, const char *table, const char *column,
+		 int64_t row, const unsigned char *sealed, size_t sealed_len,
+		 char **plain, size_t *plain_len)
+{
+	vault_dk k;
+	int rc;
+
+	*plain = NULL;
+	*plain_len = 0;
+	if (!v || !wrapped || !table || !column || !sealed)
+		return KD_EINVAL;
+	/* Checked before the key is unwrapped, as ever: a malformed value
+	 * costs no key. */
+	if (sealed_len < VAULT_SEAL_OVERHEAD || sealed[0] != VAULT_VERSION)
+		return KD_ECRYPTO;
+	if ((rc = vault_dk_open(v, owner_id, wrapped, wrapped_len, &k)) != 0)
+		return rc;
+	rc = vault_dk_unseal(&k, table, column, row, sealed, sealed_len, plain, plain_len);
+	vault_dk_close(&k);
 	return rc;
 }
 

@@ -115,6 +115,26 @@ int vault_unseal(vault *v, int64_t owner_id, const unsigned char *wrapped,
 		 char **plain, size_t *plain_len);
 
 /*
+ * One person's data key, unwrapped once for a run of vault_dk_unseal()
+ * (a listing of their notes): unwrapping per value cost as much as the
+ * values themselves.  Only the vault reads its fields.  It lives on the
+ * caller's stack for the run and vault_dk_close() wipes it.
+ */
+typedef struct vault_dk {
+	unsigned char key[VAULT_KEY_BYTES];
+	int open;
+} vault_dk;
+
+/* KD_ECRYPTO if the wrapped key does not unwrap for this owner. */
+int vault_dk_open(vault *v, int64_t owner_id, const unsigned char *wrapped,
+		  size_t wrapped_len, vault_dk *out);
+/* As vault_unseal(), with the key already open. */
+int vault_dk_unseal(const vault_dk *k, const char *table, const char *column, int64_t row,
+		    const unsigned char *sealed, size_t sealed_len, char **plain,
+		    size_t *plain_len);
+void vault_dk_close(vault_dk *k);
+
+/*
  * Unwraps owner_id's data key with `from` and wraps the same key with
  * `to`'s current key, so sealed values stay as they are.  Returns 0 and
  * the new wrapping in *out (malloc'd, the caller's to free()), or

@@ -118,6 +118,55 @@ static void test_round_trip(void **state)
 	vault_close(v);
 }
 
+/* A key opened once opens each of a person's values, only theirs and only
+ * with the right binding, and is wiped on close. */
+static void test_dk_run(void **state)
+{
+	vault *v = vault_fixed(1);
+	unsigned char *wk, *other_wk, *sealed[3];
+	size_t wk_len, other_len, sealed_len[3];
+	vault_dk k, zero;
+	char *plain;
+	size_t plain_len;
+	int i;
+
+	KD_UNUSED(state);
+	assert_int_equal(vault_key_new(v, 7, &wk, &wk_len), 0);
+	assert_int_equal(vault_key_new(v, 8, &other_wk, &other_len), 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(vault_seal(v, 7, wk, wk_len, "checkins", "note", i + 1, secret,
+					    strlen(secret), &sealed[i], &sealed_len[i]),
+				 0);
+	/* Another owner's wrapped key does not open as 7's. */
+	assert_int_equal(vault_dk_open(v, 7, other_wk, other_len, &k), KD_ECRYPTO);
+	assert_false(k.open);
+	assert_int_equal(vault_dk_unseal(&k, "checkins", "note", 1, sealed[0], sealed_len[0],
+					 &plain, &plain_len),
+			 KD_EINVAL);
+	assert_int_equal(vault_dk_open(v, 7, wk, wk_len, &k), 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(vault_dk_unseal(&k, "checkins", "note", i + 1, sealed[i],
+						 sealed_len[i], &plain, &plain_len),
+				 0);
+		assert_int_equal(plain_len, strlen(secret));
+		assert_string_equal(plain, secret);
+		free(plain);
+	}
+	/* The binding still holds: row 2's value is not row 1's. */
+	assert_int_equal(vault_dk_unseal(&k, "checkins", "note", 1, sealed[1], sealed_len[1],
+					 &plain, &plain_len),
+			 KD_ECRYPTO);
+	assert_null(plain);
+	vault_dk_close(&k);
+	memset(&zero, 0, sizeof(zero));
+	assert_memory_equal(&k, &zero, sizeof(k));
+	for (i = 0; i < 3; i++)
+		free(sealed[i]);
+	free(wk);
+	free(other_wk);
+	vault_close(v);
+}
+
 static void test_fresh_nonces(void **state)
 {
 	vault *v = vault_fixed(1);
@@ -825,6 +874,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_dk_run),
 		cmocka_unit_test(test_fresh_nonces),
 		cmocka_unit_test(test_tamper_sealed),
 		cmocka_unit_test(test_tamper_wrapped),
