@@ -87,6 +87,12 @@ struct store;
 const db_driver *store_driver(const struct store *s);
 db *store_conn(struct store *s, int *rc);
 
+/* After a failed write on the SQLite connection h: why it found no room
+ * ("no space left on the device", "the file-size limit is reached"...),
+ * or NULL when the failure is not for lack of space (db_full.c). */
+struct sqlite3;
+const char *db_sqlite_full(struct sqlite3 *h);
+
 /* Returns a malloc'd copy of a migration with its markers @ID@, @BLOB@
  * and @I64@ replaced by the given spellings (db.c). */
 char *db_rewrite(const char *sql, const char *id, const char *blob, const char *i64);
