@@ -27,7 +27,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startServer, Client, BIN, BACKEND } from "./lib.mjs";
+import { startServer, setupClinic, Client, BIN, BACKEND } from "./lib.mjs";
 
 const PW = "a quiet harbour";
 const cleanup = [];
@@ -106,15 +106,7 @@ async function writeUntilFull(srv, c, acked, tag) {
 // is set up, whileFull() after the checks of reads, unfill() when the test
 // gives the space back.
 async function diskFull(srv, { fill, whileFull, unfill }) {
-  const admin = new Client(srv.base);
-  const s = await admin.post("/api/v1/setup", { json: { username: "nia", display_name: "Nia", password: PW } });
-  assert.equal(s.status, 201, s.text);
-  admin.csrf = s.data.csrf;
-  const inv = await admin.api("POST", "/api/v1/invitations", {});
-  const client = new Client(srv.base);
-  const j = await client.post("/api/v1" + inv.data.path, { json: { username: "ola", display_name: "Ola", password: PW } });
-  assert.equal(j.status, 201, j.text);
-  client.csrf = j.data.csrf;
+  const { clients: { ola: [client] } } = await setupClinic(srv, PW, ["ola"]);
   const acked = [];
   for (let i = 0; i < 3; i++) {
     const r = await client.api("POST", "/api/v1/checkins", { mood: 5, note: `before ${i}` });
