@@ -10,19 +10,26 @@
  * system calls).  So when the errno is lost, the space itself is asked:
  * a file system with under 1 MiB free, or the database or its WAL within
  * 64 KiB of the process's file-size limit, means the write found no room.
+ *
+ * The log line is said once, then at most every FULL_LOG_EVERY seconds
+ * with a count: while the disk stays full every write fails again (the
+ * audit group retries ten times a second), and a line per failure would
+ * bury the log, or fill the disk it is on.
  */
 #include "store/db.h"
 
 #include <errno.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
-enum { FREE_MIN = 1 << 20, LIMIT_MARGIN = 64 << 10 };
+enum { FREE_MIN = 1 << 20, LIMIT_MARGIN = 64 << 10, FULL_LOG_EVERY = 60 };
 
 static int near_limit(const char *path, rlim_t limit)
 {
@@ -60,4 +67,25 @@ const char *db_sqlite_full(struct sqlite3 *h)
 	      near_limit(wal, rl.rlim_cur))))
 		return "the file-size limit is reached";
 	return NULL;
+}
+
+void db_full_log(const char *file, const char *why)
+{
+	static _Atomic int64_t last = INT64_MIN / 2;
+	static atomic_ulong quiet;
+	int64_t now = (int64_t)time(NULL), was = atomic_load(&last);
+	unsigned long more;
+
+	if (now - was < FULL_LOG_EVERY || !atomic_compare_exchange_strong(&last, &was, now)) {
+		atomic_fetch_add(&quiet, 1);
+		return;
+	}
+	more = atomic_exchange(&quiet, 0);
+	if (more)
+		fprintf(stderr,
+			"kindred: the disk is full: could not write %s (%s), and %lu more "
+			"times since the last such line\n",
+			file, why, more);
+	else
+		fprintf(stderr, "kindred: the disk is full: could not write %s (%s)\n", file, why);
 }

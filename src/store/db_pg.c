@@ -87,8 +87,7 @@ static int pg_err(db *c, const PGresult *res)
 		return KD_EEXIST;
 	/* disk_full (53100): the server's disk, answered as kindred's own. */
 	if (state && strcmp(state, "53100") == 0) {
-		fprintf(stderr, "kindred: the disk is full: postgresql: %s",
-			res ? PQresultErrorMessage(res) : PQerrorMessage(c->h));
+		db_full_log("the PostgreSQL database", "SQLSTATE 53100, disk_full");
 		return KD_ENOSPC;
 	}
 	/* Connection exceptions (08), too many connections (53300),

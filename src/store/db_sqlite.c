@@ -73,8 +73,7 @@ static int sqlite_err(sqlite3 *h, int rc)
 	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
 		return KD_EBUSY;
 	if ((full = db_sqlite_full(h)) != NULL) {
-		fprintf(stderr, "kindred: the disk is full: could not write %s (%s)\n",
-			sqlite3_db_filename(h, "main"), full);
+		db_full_log(sqlite3_db_filename(h, "main"), full);
 		return KD_ENOSPC;
 	}
 	fprintf(stderr, "kindred: sqlite: %s\n", sqlite3_errmsg(h));
