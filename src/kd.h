@@ -33,7 +33,8 @@ enum {
 	KD_EBUSY = -15,      /* try again later */
 	KD_ECONFIG = -16,    /* bad configuration */
 	KD_ECONFLICT = -17,  /* state changed under us */
-	KD_ERR_MIN = -17
+	KD_ENOSPC = -18,     /* the disk (or a file-size limit) is full */
+	KD_ERR_MIN = -18
 };
 
 /* Returns a static, human-readable string for err; never NULL. */

@@ -185,6 +185,6 @@ int policy_require(store *s, const actor *who, policy_action action, policy_reso
 				 policy_action_name(action), policy_resource_name(res),
 				 resource_id, rc == 0, reason);
 	if (logged != 0)
-		return KD_EDB;
+		return logged == KD_ENOSPC ? logged : KD_EDB; /* say why: 507 */
 	return rc;
 }

@@ -7,6 +7,7 @@
 
 #include "kd.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -176,6 +177,10 @@ int main(int argc, char **argv)
 {
 	const command *c;
 
+	/* A file-size limit (ulimit -f) reached is then a write that fails
+	 * with EFBIG, answered like a full disk, not a process killed in the
+	 * middle of a request or a backup. */
+	signal(SIGXFSZ, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
 		return CLI_USAGE;

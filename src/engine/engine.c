@@ -112,8 +112,13 @@ static int text_row(void *vctx, tsv_row *row)
 		bar = strchr(w, '|');
 		if (bar)
 			*bar++ = '\0';
-		if ((rc = text_analyse(c->scratch, w, strlen(w), c->st, NULL)) != 0)
-			return rc == KD_ENGINE_ENOMEM ? rc : KD_ENGINE_EDATA;
+		if ((rc = text_analyse(c->scratch, w, strlen(w), c->st, NULL)) != 0) {
+			/* invalid UTF-8, say: refused with a message like any row */
+			if (rc == KD_ENGINE_ENOMEM)
+				return rc;
+			engine_error(c->d, c->name, row->line, "class member is not valid text");
+			return KD_ENGINE_EDATA;
+		}
 		if (c->scratch->ntok != 1) {
 			engine_error(c->d, c->name, row->line, "class member is not one word");
 			return KD_ENGINE_EDATA;

@@ -7,6 +7,8 @@
  */
 #include "store/store.h"
 
+#include "store/db.h"
+
 #include "kd.h"
 
 #include <errno.h>
@@ -18,10 +20,22 @@
 
 enum { BACKUP_PAGES_PER_STEP = 256 };
 
+/* The message and code for a failure of dst, the backup being written. */
+static int dst_failed(sqlite3 *dst, char **err)
+{
+	int full = db_sqlite_full(dst) != NULL;
+
+	if (err)
+		*err = kd_xstrdup(full ? "the disk is full: there is no room for the backup"
+				       : sqlite3_errmsg(dst));
+	return full ? KD_ENOSPC : KD_EIO;
+}
+
 int store_backup_sqlite(const char *location, const char *dest, char **err)
 {
 	sqlite3 *src = NULL, *dst = NULL;
 	sqlite3_backup *b = NULL;
+	char journal[4096];
 	int fd, rc = KD_EIO, src_rc;
 
 	if (strncmp(location, "sqlite:", 7) == 0)
@@ -59,16 +73,14 @@ int store_backup_sqlite(const char *location, const char *dest, char **err)
 			sqlite3_sleep(10);
 	} while (src_rc == SQLITE_OK || src_rc == SQLITE_BUSY || src_rc == SQLITE_LOCKED);
 	if (sqlite3_backup_finish(b) != SQLITE_OK || src_rc != SQLITE_DONE) {
-		if (err)
-			*err = kd_xstrdup(sqlite3_errmsg(dst));
+		rc = dst_failed(dst, err);
 		b = NULL;
 		goto fail;
 	}
 	b = NULL;
 	/* A backup is a single file: no WAL beside it. */
 	if (sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL) != SQLITE_OK) {
-		if (err)
-			*err = kd_xstrdup(sqlite3_errmsg(dst));
+		rc = dst_failed(dst, err);
 		goto fail;
 	}
 	rc = 0;
@@ -78,7 +90,10 @@ fail:
 		sqlite3_backup_finish(b);
 	sqlite3_close(dst);
 	dst = NULL;
+	/* No half backup is left, nor the journal of one. */
 	unlink(dest);
+	if ((size_t)snprintf(journal, sizeof(journal), "%s-journal", dest) < sizeof(journal))
+		unlink(journal);
 done:
 	sqlite3_close(dst);
 	sqlite3_close(src);

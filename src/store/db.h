@@ -87,6 +87,15 @@ struct store;
 const db_driver *store_driver(const struct store *s);
 db *store_conn(struct store *s, int *rc);
 
+/* After a failed write on the SQLite connection h: why it found no room
+ * ("no space left on the device", "the file-size limit is reached"...),
+ * or NULL when the failure is not for lack of space (db_full.c). */
+struct sqlite3;
+const char *db_sqlite_full(struct sqlite3 *h);
+/* Says "kindred: the disk is full: could not write FILE (WHY)" on
+ * stderr, at most once a minute with a count of the others. */
+void db_full_log(const char *file, const char *why);
+
 /* Returns a malloc'd copy of a migration with its markers @ID@, @BLOB@
  * and @I64@ replaced by the given spellings (db.c). */
 char *db_rewrite(const char *sql, const char *id, const char *blob, const char *i64);

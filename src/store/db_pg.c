@@ -85,6 +85,11 @@ static int pg_err(db *c, const PGresult *res)
 	}
 	if (state && strcmp(state, "23505") == 0)
 		return KD_EEXIST;
+	/* disk_full (53100): the server's disk, answered as kindred's own. */
+	if (state && strcmp(state, "53100") == 0) {
+		db_full_log("the PostgreSQL database", "SQLSTATE 53100, disk_full");
+		return KD_ENOSPC;
+	}
 	/* Connection exceptions (08), too many connections (53300),
 	 * serialization failure (40001), deadlock (40P01), shutdown (57P). */
 	if (state && (strncmp(state, "08", 2) == 0 || strcmp(state, "53300") == 0 ||

@@ -66,13 +66,16 @@ static pthread_mutex_t writer_lock = PTHREAD_MUTEX_INITIALIZER;
 static int sqlite_err(sqlite3 *h, int rc)
 {
 	int ext = sqlite3_extended_errcode(h);
+	const char *full;
 
 	if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
 		return KD_EEXIST;
 	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
 		return KD_EBUSY;
-	if ((rc & 0xff) == SQLITE_FULL)
-		return KD_EIO;
+	if ((full = db_sqlite_full(h)) != NULL) {
+		db_full_log(sqlite3_db_filename(h, "main"), full);
+		return KD_ENOSPC;
+	}
 	fprintf(stderr, "kindred: sqlite: %s\n", sqlite3_errmsg(h));
 	return KD_EDB;
 }
@@ -295,13 +298,15 @@ static int sqlite_commit(db *c)
 
 static int sqlite_rollback(db *c)
 {
-	int rc;
+	int rc = 0;
 
-	/* After a COMMIT whose sync failed there is nothing to roll back. */
-	if (!c->in_tx && sqlite3_get_autocommit(c->h))
+	/* After a COMMIT whose sync failed, or a full disk or an I/O error
+	 * (SQLite rolls those back by itself), there is nothing to roll back:
+	 * no "cannot rollback" in the log beside the real cause. */
+	if (!sqlite3_get_autocommit(c->h))
+		rc = sqlite_simple(c, "ROLLBACK");
+	else if (!c->in_tx)
 		return 0;
-	rc = sqlite_simple(c, "ROLLBACK");
-
 	tx_end(c);
 	return rc;
 }

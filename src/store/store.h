@@ -414,7 +414,9 @@ int store_checksum(store *s, store_table_report *report);
 
 /* Copies the SQLite database at location (a path or sqlite:PATH) to dest,
  * a new file (mode 0600; KD_EEXIST if it exists), consistently, while the
- * database stays in use.  *err gets a malloc'd message on failure. */
+ * database stays in use.  *err gets a malloc'd message on failure, and
+ * nothing is left at dest; KD_ENOSPC when the disk (or a file-size limit)
+ * is full. */
 int store_backup_sqlite(const char *location, const char *dest, char **err);
 
 #endif

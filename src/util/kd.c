@@ -26,6 +26,7 @@ static const char *const kd_errors[] = {
 	"busy; please try again",
 	"configuration error",
 	"changed meanwhile; please try again",
+	"the disk is full",
 };
 
 const char *kd_strerror(int err)

@@ -109,10 +109,17 @@ int config_set(config *c, const char *key, const char *v, char **err)
 	return rc ? KD_ECONFIG : 0;
 }
 
+/* A longer line is refused.  fgets() into a fixed buffer cut a long line
+ * in two: the value was shortened and the rest read as a line of its own
+ * (silently, when that rest was blank or began with '#'). */
+enum { CONFIG_LINE_MAX = 4096 };
+
 int config_load(config *c, const char *path, char **err)
 {
 	FILE *f = fopen(path, "r");
-	char line[1024], *p, *eq, *msg = NULL;
+	char *line = NULL, *p, *eq, *msg = NULL;
+	size_t cap = 0;
+	ssize_t n;
 	int lineno = 0, rc = 0;
 
 	if (!f) {
@@ -123,18 +130,27 @@ int config_load(config *c, const char *path, char **err)
 		}
 		return KD_ECONFIG;
 	}
-	while (fgets(line, sizeof(line), f)) {
+	while ((n = getline(&line, &cap, f)) >= 0) {
 		lineno++;
-		p = trim(line);
-		if (*p == '\0' || *p == '#')
-			continue;
-		eq = strchr(p, '=');
-		if (!eq) {
+		if ((size_t)n > CONFIG_LINE_MAX) {
 			rc = KD_ECONFIG;
-			msg = kd_xstrdup("expected 'key = value'");
+			msg = kd_xstrdup("line too long");
+		} else if (strlen(line) != (size_t)n) {
+			/* a NUL would end the value early, unseen */
+			rc = KD_ECONFIG;
+			msg = kd_xstrdup("line holds a NUL byte");
 		} else {
-			*eq = '\0';
-			rc = config_set(c, trim(p), trim(eq + 1), &msg);
+			p = trim(line);
+			if (*p == '\0' || *p == '#')
+				continue;
+			eq = strchr(p, '=');
+			if (!eq) {
+				rc = KD_ECONFIG;
+				msg = kd_xstrdup("expected 'key = value'");
+			} else {
+				*eq = '\0';
+				rc = config_set(c, trim(p), trim(eq + 1), &msg);
+			}
 		}
 		if (rc != 0) {
 			if (err) {
@@ -146,6 +162,15 @@ int config_load(config *c, const char *path, char **err)
 			break;
 		}
 	}
+	if (rc == 0 && ferror(f)) {
+		rc = KD_ECONFIG;
+		if (err) {
+			size_t len = strlen(path) + 64;
+			*err = kd_xmalloc(len);
+			snprintf(*err, len, "cannot read %s: %s", path, strerror(errno));
+		}
+	}
+	free(line);
 	fclose(f);
 	return rc;
 }

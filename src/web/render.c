@@ -55,6 +55,11 @@ void reply_kd_error(reply *out, int rc, const char *why)
 	case KD_EBUSY:
 		reply_error(out, 503, "busy", "kindred is busy for a moment; please try again.");
 		break;
+	case KD_ENOSPC:
+		reply_error(out, 507, "disk_full",
+			    "kindred could not save this: the disk is full. Nothing was changed. "
+			    "Please try again later, and tell your clinic.");
+		break;
 	default:
 		reply_error(out, 500, "internal",
 			    "Something went wrong on our side and nothing was changed. Please try "

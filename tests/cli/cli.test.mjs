@@ -46,6 +46,17 @@ test("configuration problems exit 3", () => {
     assert.equal(r.code, 3);
     assert.match(r.err, /unknown setting 'colour'/);
     assert.equal(run(["serve", "--config", join(dir, "missing.conf")]).code, 3);
+    // A line too long to read whole, or holding a NUL, is refused, never
+    // cut: the rest of a long line was once read as a line of its own, so
+    // a value could be silently shortened (found by fuzz_config).
+    writeFileSync(conf, `access_log = ${join(dir, "a".repeat(400))}${" ".repeat(4000)}\n`);
+    const long = run(["serve", "--config", conf, "--data-dir", join(dir, "var")]);
+    assert.equal(long.code, 3);
+    assert.match(long.err, /kindred\.conf:1: line too long/);
+    writeFileSync(conf, "port = 0\0 junk\n");
+    const nul = run(["serve", "--config", conf, "--data-dir", join(dir, "var")]);
+    assert.equal(nul.code, 3);
+    assert.match(nul.err, /kindred\.conf:1: line holds a NUL byte/);
     // An unsafe key file is refused.
     const data = join(dir, "var2");
     assert.equal(run(["user", "list", "--data-dir", data]).code, 0);

@@ -182,6 +182,23 @@ static void test_loader_malformed(void **state)
 	free(bad);
 }
 
+/* A word class member that is not valid text is refused with a message
+ * naming the file and line, like any bad row (it once came back as
+ * KD_ENGINE_EDATA with no message: found by tests/fuzz/fuzz_engine_data.c). */
+static void test_lexicon_malformed(void **state)
+{
+	static const char text[] = "class\tneg\tnot|never\nclass\tneg\tno\xff\n";
+	kd_blob b = {"lexicons/text.tsv", text, sizeof(text) - 1};
+	char err[256] = "";
+	kd_engine_data d = {&b, 1, err, sizeof(err)};
+	kd_engine *e = (kd_engine *)1;
+
+	(void)state;
+	assert_int_equal(kd_engine_new(&d, &e), KD_ENGINE_EDATA);
+	assert_null(e);
+	assert_string_equal(err, "lexicons/text.tsv:2: class member is not valid text");
+}
+
 static void test_model_used(void **state)
 {
 	size_t len;
@@ -378,6 +395,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_loader_malformed),
+		cmocka_unit_test(test_lexicon_malformed),
 		cmocka_unit_test(test_model_used),
 		cmocka_unit_test(test_model_mismatch_mixed),
 		cmocka_unit_test(test_trainer_toy),

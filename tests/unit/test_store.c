@@ -798,7 +798,7 @@ static void test_audit_groups(void **state)
 	assert_int_equal(store_audit_defer(f->s), 0);
 	for (i = 0; i < 4; i++) {
 		a[i].s = f->s;
-		char name[8];
+		char name[16]; /* room for any int, as gcc -O1 checks */
 		snprintf(name, sizeof(name), "g%d", i);
 		a[i].subject = add_user(f->s, "client", name, "G");
 		a[i].n = 500;
