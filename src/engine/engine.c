@@ -84,8 +84,12 @@ static int text_row(void *vctx, tsv_row *row)
 			bar = strchr(w, '|');
 			if (bar)
 				*bar++ = '\0';
-			if ((rc = text_analyse(c->scratch, w, strlen(w), c->st, NULL)) != 0)
-				return rc == KD_ENGINE_ENOMEM ? rc : KD_ENGINE_EDATA;
+			if ((rc = text_analyse(c->scratch, w, strlen(w), c->st, NULL)) != 0) {
+				if (rc == KD_ENGINE_ENOMEM)
+					return rc;
+				engine_error(c->d, c->name, row->line, "misspelling is not valid text");
+				return KD_ENGINE_EDATA;
+			}
 			if (c->scratch->ntok != 1 || strchr(row->field[2], ' ')) {
 				engine_error(c->d, c->name, row->line, "a spelling fix is one word for one");
 				return KD_ENGINE_EDATA;

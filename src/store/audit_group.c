@@ -32,6 +32,7 @@ struct audit_group {
 	uint64_t queued, written; /* rows ever queued / ever written */
 	int stop;
 	int hurry; /* a flush is waiting: write without gathering */
+	int failing; /* the last group could not be written */
 };
 
 static void rows_free(audit_new *rows, size_t n)
@@ -116,10 +117,12 @@ static void *writer(void *arg)
 			rows_free(rows, n);
 			g->written += n;
 			failures = 0;
+			g->failing = 0;
 			pthread_cond_broadcast(&g->done);
 			continue;
 		}
 		put_back(g, rows, n);
+		g->failing = 1;
 		if (g->stop && ++failures >= 3) {
 			fprintf(stderr, "kindred: %zu audit rows could not be written: %s\n", g->n,
 				kd_strerror(rc));
@@ -157,7 +160,10 @@ int audit_group_add(audit_group *g, const audit_new *row)
 	audit_new *r;
 
 	pthread_mutex_lock(&g->mu);
-	if (g->n >= AUDIT_GROUP_MAX || g->stop) {
+	/* While groups cannot be written (a full disk, a database away),
+	 * each caller writes its own row, so that an access whose record
+	 * cannot be kept is refused, as policy promises. */
+	if (g->n >= AUDIT_GROUP_MAX || g->stop || g->failing) {
 		pthread_mutex_unlock(&g->mu);
 		return KD_EBUSY;
 	}

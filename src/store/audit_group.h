@@ -30,8 +30,8 @@ typedef struct audit_new {
 int store_audit_write(store *s, const audit_new *row);
 
 audit_group *audit_group_start(store *s);
-/* Queues a copy of the row; KD_EBUSY when the group is full (write it
- * yourself). */
+/* Queues a copy of the row; KD_EBUSY when the group is full or its last
+ * write failed (write it yourself, and learn whether it can be kept). */
 int audit_group_add(audit_group *g, const audit_new *row);
 /* Returns once every row queued before the call is in the database, or
  * KD_EBUSY after two seconds of failing to write them. */

@@ -197,6 +197,17 @@ static void test_lexicon_malformed(void **state)
 	assert_int_equal(kd_engine_new(&d, &e), KD_ENGINE_EDATA);
 	assert_null(e);
 	assert_string_equal(err, "lexicons/text.tsv:2: class member is not valid text");
+
+	/* The same for a misspelling row. */
+	static const char spell[] = "spell\ttierd\ttired\nspell\tti\xffred\ttired\n";
+	kd_blob sb = {"lexicons/text.tsv", spell, sizeof(spell) - 1};
+	kd_engine_data sd = {&sb, 1, err, sizeof(err)};
+
+	err[0] = '\0';
+	e = (kd_engine *)1;
+	assert_int_equal(kd_engine_new(&sd, &e), KD_ENGINE_EDATA);
+	assert_null(e);
+	assert_string_equal(err, "lexicons/text.tsv:2: misspelling is not valid text");
 }
 
 static void test_model_used(void **state)
