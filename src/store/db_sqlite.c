@@ -184,10 +184,10 @@ static int sqlite_open(const char *location, db **out, char **err)
 	static const char setup[] = "PRAGMA journal_mode = WAL;"
 				    "PRAGMA synchronous = NORMAL;"
 				    "PRAGMA foreign_keys = ON;"
-				    /* 256 KiB of pages per connection, not 2 MiB: there is
+				    /* 128 KiB of pages per connection, not 2 MiB: there is
 				     * one per worker, each caching the same pages, and the
 				     * kernel caches the file for all of them. */
-				    "PRAGMA cache_size = -256;"
+				    "PRAGMA cache_size = -128;"
 				    "PRAGMA busy_timeout = 10000;";
 	static pthread_once_t configured = PTHREAD_ONCE_INIT;
 	db *c = kd_xcalloc(1, sizeof(*c));

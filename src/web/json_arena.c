@@ -2,7 +2,7 @@
  * json_arena.c: see json_arena.h.  A thread's arena is a list of blocks;
  * allocation bumps a pointer in the newest, free does nothing for memory
  * of a block and hands anything else (values made before the request)
- * to free().  The first block (64 KiB) is kept between requests, larger
+ * to free().  The first block (16 KiB) is kept between requests, larger
  * needs get blocks of their own, given back at the end.
  */
 #include "web/json_arena.h"
@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#define BLOCK_SIZE ((size_t)64 * 1024)
+#define BLOCK_SIZE ((size_t)16 * 1024)
 #define ALIGN ((size_t)16)
 
 typedef struct block {

@@ -18,6 +18,7 @@
 #include "web/json_arena.h"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -689,7 +690,11 @@ int server_run(app *a)
 	       sa->sa_family == AF_INET6 ? "]" : "", port, a->cfg.data_dir,
 	       store_backend(a->care.st), threads);
 	fflush(stdout);
-	sigwait(&set, &sig);
+	/* Between signals, every ten seconds, memory the workers freed goes
+	 * back to the system: glibc keeps it otherwise, and a burst of large
+	 * requests would stay in the resident size for good. */
+	while ((sig = sigtimedwait(&set, NULL, &(struct timespec){10, 0})) < 0)
+		malloc_trim(0);
 	fprintf(stderr, "kindred: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	MHD_stop_daemon(d);
 	statics_free();
