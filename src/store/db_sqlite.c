@@ -3,8 +3,9 @@
  * (store.c sees to that), WAL so readers never wait for the writer,
  * foreign keys on, transactions made durable by a group commit (an
  * acknowledged write survives a power cut; see group_sync), and a busy
- * timeout so concurrent writers of other processes queue, not fail.  Statements are prepared on first use and kept for the life
- * of the connection.
+ * timeout so concurrent writers of other processes queue, not fail.
+ * Statements are prepared on first use and kept for the life of the
+ * connection.
  */
 #include "store/db.h"
 
@@ -49,7 +50,7 @@ static pthread_mutex_t wal_syncs_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct db {
 	sqlite3 *h;
-	wal_sync *sync; /* NULL for a database without a file */
+	wal_sync *sync; /* NULL: no file, or commits sync themselves (FULL) */
 	int in_tx; /* holds writer_lock from begin() to commit/rollback */
 	int in_read; /* in a read transaction (read_begin) */
 	sqlite3_stmt *stmts[Q_COUNT];
@@ -213,7 +214,15 @@ static int sqlite_open(const char *location, db **out, char **err)
 		sqlite3_free(msg);
 		goto fail;
 	}
+	/* More files than the group commit keeps track of (none of
+	 * kindred's commands opens so many) still get durable commits, one
+	 * sync each. */
 	c->sync = wal_sync_of(c->h);
+	if (!c->sync && sqlite3_exec(c->h, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK) {
+		if (err)
+			*err = kd_xstrdup(sqlite3_errmsg(c->h));
+		goto fail;
+	}
 	*out = c;
 	return 0;
 fail:
