@@ -20,12 +20,16 @@
 #include "care/instruments.h"
 #include "care/policy.h"
 #include "store/store.h"
+#include "util/buf.h"
+#include "util/memo.h"
 #include "vault/vault.h"
 
 typedef struct care {
 	store *st;
 	vault *v;
 	json_t *feelings; /* [{code, label}] from data/content/feelings.json */
+	char *feelings_text; /* the same as JSON text, written once */
+	memo *rows;       /* list rows already unsealed and written (memo.h) */
 	json_t *safety;   /* data/content/safety_plan.json */
 	json_t *reflect;  /* data/content/reflections.json */
 	json_t *measures; /* data/content/measures.json */
@@ -148,8 +152,13 @@ int care_person(care *c, const actor *who, int64_t client_id, json_t **out);
 json_t *care_feelings(care *c);
 int care_checkin_add(care *c, const actor *who, int mood, const char *const *feelings,
 		     size_t nfeelings, const char *note, json_t **out, const char **why);
+/* The same as JSON text, written once at start. */
+const char *care_feelings_text(const care *c);
 /* The client's check-ins, newest first: {"client": {...}, "checkins": [...]} */
 int care_checkin_list(care *c, const actor *who, int64_t client_id, int limit, json_t **out);
+/* The same written as JSON text onto out (the API answers with it as it
+ * is; the pages read it back).  On failure out is as it was. */
+int care_checkin_list_text(care *c, const actor *who, int64_t client_id, int limit, buf *out);
 /* A page of who's caseload, by name: {"clients": [...], "offset",
  * "limit", "more", "next_offset", "prev_offset"}. */
 int care_caseload(care *c, const actor *who, int64_t limit, int64_t offset, json_t **out);

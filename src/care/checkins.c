@@ -9,6 +9,7 @@
 
 #include "kd.h"
 #include "util/buf.h"
+#include "util/json_write.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,55 +115,75 @@ done:
 	return rc;
 }
 
+const char *care_feelings_text(const care *c)
+{
+	return c->feelings_text;
+}
+
 typedef struct list_ctx {
 	care *c;
 	const store_user *owner;
 	vault_dk dk; /* the owner's key, opened at the first note */
-	json_t *rows;
-	int err;
+	buf *out;
+	size_t rows;
 } list_ctx;
 
-static json_t *feelings_json(care *c, const char *codes)
+static void feelings_write(care *c, buf *b, const char *codes)
 {
-	json_t *arr = json_array();
 	const char *p = codes ? codes : "", *end;
 	json_t *f;
+	int first = 1;
 
+	buf_putc(b, '[');
 	while (*p) {
 		end = strchr(p, ',');
 		if (!end)
 			end = p + strlen(p);
-		/* The content's own object, shared: replies are only read. */
+		if (!first)
+			buf_putc(b, ',');
+		first = 0;
 		f = feeling_find(c, p, (size_t)(end - p));
-		if (f)
-			json_array_append(arr, f);
-		else /* a feeling since taken out of the content */
-			json_array_append_new(arr, json_pack("{s:s%, s:s}", "code", p,
-							     (size_t)(end - p), "label", ""));
+		if (f) {
+			json_write(b, f);
+		} else { /* a feeling since taken out of the content */
+			buf_puts(b, "{\"code\":");
+			json_write_string(b, p, (size_t)(end - p));
+			buf_puts(b, ",\"label\":\"\"}");
+		}
 		p = *end ? end + 1 : end;
 	}
-	return arr;
+	buf_putc(b, ']');
 }
 
+/* Everything a row's JSON is made from (the note's sealed bytes carry
+ * their own authentication tag, so any change to it changes this). */
+static uint64_t checkin_check(const store_checkin *k)
+{
+	int64_t nums[4] = {k->client_id, k->mood, k->created_at, (int64_t)k->note_len};
+	uint64_t h = memo_hash(0x6b696e64726564ULL, nums, sizeof(nums));
+
+	h = memo_hash(h, k->feelings ? k->feelings : "", k->feelings ? strlen(k->feelings) : 0);
+	return k->note ? memo_hash(h, k->note, k->note_len) : h;
+}
+
+/* {"id", "mood", "feelings", "created_at", "when", "note"}: from the
+ * memo when this very row was written before, else unsealed and written
+ * now and remembered. */
 static int checkin_row(void *arg, const store_checkin *k)
 {
 	list_ctx *lc = arg;
-	char when[32], human[40];
+	buf *b = lc->out;
+	uint64_t check = checkin_check(k);
+	char when[32];
 	char *note = NULL;
-	size_t note_len = 0;
-	json_t *row;
+	size_t note_len = 0, start;
 	int rc;
 
-	care_iso_time(k->created_at, when, sizeof(when));
-	care_human_time(k->created_at, human, sizeof(human));
-	/* Set by hand, not json_pack: this runs for every row of a list, and
-	 * the keys and times are ours, known to be UTF-8. */
-	row = json_object();
-	json_object_set_new_nocheck(row, "id", json_integer((json_int_t)k->id));
-	json_object_set_new_nocheck(row, "mood", json_integer(k->mood));
-	json_object_set_new_nocheck(row, "feelings", feelings_json(lc->c, k->feelings));
-	json_object_set_new_nocheck(row, "created_at", json_string_nocheck(when));
-	json_object_set_new_nocheck(row, "when", json_string_nocheck(human));
+	if (lc->rows++)
+		buf_putc(b, ',');
+	start = b->len;
+	if (memo_get(lc->c->rows, k->id, check, b))
+		return 0;
 	if (k->note) {
 		rc = lc->dk.open ? 0
 				 : vault_dk_open(lc->c->v, lc->owner->id, lc->owner->data_key,
@@ -170,23 +191,38 @@ static int checkin_row(void *arg, const store_checkin *k)
 		if (rc == 0)
 			rc = vault_dk_unseal(&lc->dk, "checkins", "note", k->id, k->note,
 					     k->note_len, &note, &note_len);
-		if (rc != 0) {
-			json_decref(row);
-			lc->err = rc;
+		if (rc != 0)
 			return rc;
-		}
-		json_object_set_new_nocheck(row, "note", json_stringn(note, note_len));
+	}
+	buf_puts(b, "{\"id\":");
+	json_write_int(b, k->id);
+	buf_puts(b, ",\"mood\":");
+	json_write_int(b, k->mood);
+	buf_puts(b, ",\"feelings\":");
+	feelings_write(lc->c, b, k->feelings);
+	care_iso_time(k->created_at, when, sizeof(when));
+	buf_puts(b, ",\"created_at\":\"");
+	buf_puts(b, when);
+	care_human_time(k->created_at, when, sizeof(when));
+	buf_puts(b, "\",\"when\":\"");
+	buf_puts(b, when);
+	buf_puts(b, "\",\"note\":");
+	if (note) {
+		json_write_string(b, note, note_len);
+		explicit_bzero(note, note_len);
 		free(note);
 	} else {
-		json_object_set_new_nocheck(row, "note", json_null());
+		buf_puts(b, "null");
 	}
-	json_array_append_new(lc->rows, row);
+	buf_putc(b, '}');
+	memo_put(lc->c->rows, k->id, check, k->client_id, b->data + start, b->len - start);
 	return 0;
 }
 
-int care_checkin_list(care *c, const actor *who, int64_t client_id, int limit, json_t **out)
+int care_checkin_list_text(care *c, const actor *who, int64_t client_id, int limit, buf *out)
 {
 	store_user owner = {0};
+	size_t mark = out->len;
 	list_ctx lc;
 	int rc;
 
@@ -201,16 +237,43 @@ int care_checkin_list(care *c, const actor *who, int64_t client_id, int limit, j
 	memset(&lc, 0, sizeof(lc));
 	lc.c = c;
 	lc.owner = &owner;
-	lc.rows = json_array();
+	lc.out = out;
+	/* Room for a page of rows at once, not grown step by step. */
+	buf_space(out, 2048 + 320 * (size_t)(limit < 50 ? limit : 50));
+	buf_puts(out, "{\"client\":{\"id\":");
+	json_write_int(out, owner.id);
+	buf_puts(out, ",\"name\":");
+	json_write_string(out, owner.display_name ? owner.display_name : "",
+			  owner.display_name ? strlen(owner.display_name) : 0);
+	buf_puts(out, "},\"checkins\":[");
 	rc = store_checkin_each(c->st, client_id, limit, checkin_row, &lc);
 	vault_dk_close(&lc.dk);
-	if (rc == 0) {
-		*out = json_pack("{s:{s:I, s:s}, s:o}", "client", "id", (json_int_t)owner.id,
-				 "name", owner.display_name, "checkins", lc.rows);
-	} else {
-		json_decref(lc.rows);
+	buf_puts(out, "]}");
+	if (rc != 0) { /* no half list, and no unsealed words left behind */
+		explicit_bzero(out->data + mark, out->len - mark);
+		out->len = mark;
+		out->data[mark] = '\0';
 	}
 	store_user_clear(&owner);
+	return rc;
+}
+
+int care_checkin_list(care *c, const actor *who, int64_t client_id, int limit, json_t **out)
+{
+	json_error_t jerr;
+	buf b;
+	int rc;
+
+	buf_init(&b);
+	rc = care_checkin_list_text(c, who, client_id, limit, &b);
+	if (rc == 0) {
+		*out = json_loadb(b.data, b.len, 0, &jerr);
+		if (!*out)
+			rc = KD_ENOMEM;
+	}
+	if (b.data)
+		explicit_bzero(b.data, b.len);
+	buf_free(&b);
 	return rc;
 }
 

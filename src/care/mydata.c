@@ -105,5 +105,7 @@ int care_delete_self(care *c, const actor *who, const char *password)
 		store_rollback(c->st);
 		return rc;
 	}
-	return store_commit(c->st);
+	if ((rc = store_commit(c->st)) == 0)
+		memo_forget_owner(c->rows, who->id); /* their words, kept for lists */
+	return rc;
 }

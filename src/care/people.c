@@ -8,12 +8,17 @@
 
 #include "kd.h"
 #include "util/embed.h"
+#include "util/json_write.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* Unsealed, written list rows kept for the next reading: 2 MiB, and no
+ * row longer than a few notes' worth (a long one is written again). */
+enum { ROWS_MEMO_BYTES = 2 << 20, ROWS_MEMO_VALUE = 4096 };
 
 enum {
 	THROTTLE_WINDOW = 15 * 60,
@@ -57,6 +62,13 @@ int care_init(care *c, store *st, vault *v, const kd_engine *engine)
 	c->safety = content_load("data/content/safety_plan.json");
 	c->reflect = content_load("data/content/reflections.json");
 	c->measures = content_load("data/content/measures.json");
+	if (json_is_array(c->feelings)) {
+		buf b;
+		buf_init(&b);
+		json_write(&b, c->feelings);
+		c->feelings_text = buf_steal(&b, NULL);
+	}
+	c->rows = memo_new(ROWS_MEMO_BYTES, ROWS_MEMO_VALUE);
 	if (!json_is_array(c->feelings) || !json_is_array(json_object_get(c->safety, "steps")) ||
 	    !json_is_object(c->reflect) || !json_is_object(c->measures) ||
 	    instrument_catalog_load(&c->instruments, msg, sizeof(msg)) != 0) {
@@ -76,6 +88,10 @@ void care_fini(care *c)
 		c->has_key = 0;
 	}
 	json_decref(c->feelings);
+	free(c->feelings_text);
+	memo_free(c->rows);
+	c->feelings_text = NULL;
+	c->rows = NULL;
 	json_decref(c->safety);
 	json_decref(c->reflect);
 	json_decref(c->measures);
@@ -87,22 +103,99 @@ void care_fini(care *c)
 	c->reflect = NULL;
 }
 
+/* A UTC time's fields, by hand: gmtime_r and strftime go through the
+ * time-zone and locale machinery, which cost more than the rest of a list
+ * row.  Days to a civil date as in Howard Hinnant's date algorithms. */
+typedef struct utc_time {
+	int64_t year;
+	int mon, day, hour, min, sec, wday; /* mon 1-12, wday 0 = Sunday */
+} utc_time;
+
+static void utc_of(int64_t t, utc_time *u)
+{
+	int64_t days = (t >= 0 ? t : t - 86399) / 86400, secs = t - days * 86400;
+	int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+
+	u->day = (int)(doy - (153 * mp + 2) / 5 + 1);
+	u->mon = (int)(mp < 10 ? mp + 3 : mp - 9);
+	u->year = yoe + era * 400 + (u->mon <= 2);
+	u->hour = (int)(secs / 3600);
+	u->min = (int)(secs / 60 % 60);
+	u->sec = (int)(secs % 60);
+	u->wday = (int)(((days % 7) + 11) % 7); /* 1970-01-01 was a Thursday */
+}
+
+static char *two(char *o, int n)
+{
+	o[0] = (char)('0' + n / 10);
+	o[1] = (char)('0' + n % 10);
+	return o + 2;
+}
+
+static char *four(char *o, int64_t n)
+{
+	o = two(o, (int)(n / 100));
+	return two(o, (int)(n % 100));
+}
+
 void care_iso_time(int64_t t, char *out, size_t len)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
+	utc_time u;
+	char *o = out;
 
-	gmtime_r(&tt, &tm);
-	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	utc_of(t, &u);
+	if (len < 21 || u.year < 0 || u.year > 9999) { /* never for kindred's own times */
+		time_t tt = (time_t)t;
+		struct tm tm;
+		gmtime_r(&tt, &tm);
+		strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		return;
+	}
+	o = four(o, u.year);
+	*o++ = '-';
+	o = two(o, u.mon);
+	*o++ = '-';
+	o = two(o, u.day);
+	*o++ = 'T';
+	o = two(o, u.hour);
+	*o++ = ':';
+	o = two(o, u.min);
+	*o++ = ':';
+	o = two(o, u.sec);
+	memcpy(o, "Z", 2);
 }
 
 void care_human_time(int64_t t, char *out, size_t len)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
+	static const char days[] = "SunMonTueWedThuFriSat";
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	utc_time u;
+	char *o = out;
 
-	gmtime_r(&tt, &tm);
-	strftime(out, len, "%a %d %b %Y, %H:%M UTC", &tm);
+	utc_of(t, &u);
+	if (len < 27 || u.year < 1000 || u.year > 9999) {
+		time_t tt = (time_t)t;
+		struct tm tm;
+		gmtime_r(&tt, &tm);
+		strftime(out, len, "%a %d %b %Y, %H:%M UTC", &tm);
+		return;
+	}
+	memcpy(o, days + 3 * u.wday, 3);
+	o[3] = ' ';
+	o = two(o + 4, u.day);
+	*o++ = ' ';
+	memcpy(o, months + 3 * (u.mon - 1), 3);
+	o[3] = ' ';
+	o = four(o + 4, u.year);
+	memcpy(o, ", ", 2);
+	o = two(o + 2, u.hour);
+	*o++ = ':';
+	o = two(o, u.min);
+	memcpy(o, " UTC", 5);
 }
 
 int care_check_credentials(const char *username, const char *password, const char **why)

@@ -48,8 +48,15 @@ typedef struct wal_sync {
 static wal_sync wal_syncs[WAL_SYNC_FILES];
 static pthread_mutex_t wal_syncs_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* The transaction statements, prepared once per connection: run through
+ * sqlite3_exec, each is parsed again every time. */
+enum tx_stmt { TX_BEGIN_IMMEDIATE, TX_BEGIN_DEFERRED, TX_COMMIT, TX_ROLLBACK, TX_COUNT };
+static const char *const tx_sql[TX_COUNT] = {"BEGIN IMMEDIATE", "BEGIN DEFERRED", "COMMIT",
+					     "ROLLBACK"};
+
 struct db {
 	sqlite3 *h;
+	sqlite3_stmt *tx[TX_COUNT];
 	wal_sync *sync; /* NULL: no file, or commits sync themselves (FULL) */
 	int in_tx; /* holds writer_lock from begin() to commit/rollback */
 	int in_read; /* in a read transaction (read_begin) */
@@ -169,6 +176,8 @@ static void sqlite_close(db *c)
 		return;
 	for (i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(c->stmts[i]);
+	for (i = 0; i < TX_COUNT; i++)
+		sqlite3_finalize(c->tx[i]);
 	sqlite3_close(c->h);
 	free(c);
 }
@@ -189,7 +198,8 @@ static int sqlite_open(const char *location, db **out, char **err)
 				     * one per worker, each caching the same pages, and the
 				     * kernel caches the file for all of them. */
 				    "PRAGMA cache_size = -128;"
-				    "PRAGMA busy_timeout = 10000;";
+				    "PRAGMA busy_timeout = 10000;"
+				    "PRAGMA mmap_size = 268435456;";
 	static pthread_once_t configured = PTHREAD_ONCE_INIT;
 	db *c = kd_xcalloc(1, sizeof(*c));
 	char *msg = NULL;
@@ -213,6 +223,13 @@ static int sqlite_open(const char *location, db **out, char **err)
 			*err = kd_xstrdup(msg ? msg : "cannot configure database");
 		sqlite3_free(msg);
 		goto fail;
+	}
+	/* The file is read through a memory map (no read call per page); it
+	 * grows a megabyte at a time, so the map of every connection is not
+	 * redone at each new page. */
+	{
+		int chunk = 1 << 20;
+		sqlite3_file_control(c->h, "main", SQLITE_FCNTL_CHUNK_SIZE, &chunk);
 	}
 	/* More files than the group commit keeps track of (none of
 	 * kindred's commands opens so many) still get durable commits, one
@@ -249,11 +266,20 @@ static char *sqlite_dialect(const char *sql)
 	return db_rewrite(sql, "INTEGER PRIMARY KEY", "BLOB", "INTEGER");
 }
 
-static int sqlite_simple(db *c, const char *sql)
+static int sqlite_simple(db *c, enum tx_stmt which)
 {
-	int rc = sqlite3_exec(c->h, sql, NULL, NULL, NULL);
+	sqlite3_stmt *st = c->tx[which];
+	int rc;
 
-	return rc == SQLITE_OK ? 0 : sqlite_err(c->h, rc);
+	if (!st) {
+		rc = sqlite3_prepare_v3(c->h, tx_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+		if (rc != SQLITE_OK)
+			return sqlite_err(c->h, rc);
+		c->tx[which] = st;
+	}
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : sqlite_err(c->h, rc);
 }
 
 /* Explicit transactions carry people's data (accounts, check-ins): their
@@ -271,7 +297,7 @@ static int sqlite_begin(db *c)
 
 	sqlite_read_end(c);
 	pthread_mutex_lock(&writer_lock);
-	rc = sqlite_simple(c, "BEGIN IMMEDIATE");
+	rc = sqlite_simple(c, TX_BEGIN_IMMEDIATE);
 	if (rc != 0) {
 		pthread_mutex_unlock(&writer_lock);
 		return rc;
@@ -290,7 +316,7 @@ static void tx_end(db *c)
 
 static int sqlite_commit(db *c)
 {
-	int rc = sqlite_simple(c, "COMMIT");
+	int rc = sqlite_simple(c, TX_COMMIT);
 	uint64_t seq = 0;
 
 	/* A failed COMMIT leaves the transaction open; the caller rolls
@@ -313,7 +339,7 @@ static int sqlite_rollback(db *c)
 	 * (SQLite rolls those back by itself), there is nothing to roll back:
 	 * no "cannot rollback" in the log beside the real cause. */
 	if (!sqlite3_get_autocommit(c->h))
-		rc = sqlite_simple(c, "ROLLBACK");
+		rc = sqlite_simple(c, TX_ROLLBACK);
 	else if (!c->in_tx)
 		return 0;
 	tx_end(c);
@@ -329,7 +355,7 @@ static int sqlite_read_begin(db *c)
 
 	if (c->in_tx || c->in_read)
 		return 0;
-	if ((rc = sqlite_simple(c, "BEGIN DEFERRED")) != 0)
+	if ((rc = sqlite_simple(c, TX_BEGIN_DEFERRED)) != 0)
 		return rc;
 	c->in_read = 1;
 	return 0;
@@ -342,8 +368,8 @@ static void sqlite_read_end(db *c)
 	c->in_read = 0;
 	/* Never leave a connection inside a transaction, pinning its
 	 * snapshot for good. */
-	if (sqlite_simple(c, "COMMIT") != 0 && !sqlite3_get_autocommit(c->h))
-		sqlite_simple(c, "ROLLBACK");
+	if (sqlite_simple(c, TX_COMMIT) != 0 && !sqlite3_get_autocommit(c->h))
+		sqlite_simple(c, TX_ROLLBACK);
 }
 
 /* BEGIN IMMEDIATE already holds the one write lock of the file. */
@@ -356,12 +382,17 @@ static int sqlite_lock(db *c, int64_t key)
 
 static int sqlite_bind(sqlite3_stmt *st, const db_arg *args, int nargs)
 {
-	char name[16];
+	/* The names of $1..$16, not printed for every argument of every
+	 * query. */
+	static const char *const names[] = {"$1",  "$2",  "$3",  "$4",  "$5",  "$6",
+					    "$7",  "$8",  "$9",  "$10", "$11", "$12",
+					    "$13", "$14", "$15", "$16"};
 	int i, idx, rc = SQLITE_OK;
 
+	if (nargs > (int)(sizeof(names) / sizeof(names[0])))
+		return SQLITE_RANGE;
 	for (i = 0; i < nargs && rc == SQLITE_OK; i++) {
-		snprintf(name, sizeof(name), "$%d", i + 1);
-		idx = sqlite3_bind_parameter_index(st, name);
+		idx = sqlite3_bind_parameter_index(st, names[i]);
 		if (idx == 0)
 			continue;
 		switch (args[i].type) {

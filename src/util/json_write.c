@@ -109,7 +109,7 @@ static void write_real(buf *b, double d)
 }
 
 /* Digits by hand: printf's machinery costs more than the whole row. */
-static void write_int(buf *b, int64_t n)
+void json_write_int(buf *b, int64_t n)
 {
 	char tmp[24];
 	char *p = tmp + sizeof(tmp);
@@ -165,7 +165,7 @@ static void write_value(buf *b, const json_t *v, int depth)
 		json_write_string(b, json_string_value(v), json_string_length(v));
 		break;
 	case JSON_INTEGER:
-		write_int(b, (int64_t)json_integer_value(v));
+		json_write_int(b, (int64_t)json_integer_value(v));
 		break;
 	case JSON_REAL:
 		write_real(b, json_real_value(v));

@@ -17,6 +17,8 @@
 /* Appends v as compact JSON (keys in insertion order, UTF-8 kept as is,
  * as json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) writes it). */
 void json_write(buf *b, const json_t *v);
+/* Appends n in decimal. */
+void json_write_int(buf *b, int64_t n);
 /* Appends s as a JSON string literal, quotes included. */
 void json_write_string(buf *b, const char *s, size_t len);
 

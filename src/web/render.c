@@ -18,6 +18,7 @@
 void reply_error(reply *out, int status, const char *code, const char *message)
 {
 	out->status = status;
+	buf_free(&out->text);
 	json_decref(out->body);
 	out->body = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message);
 }
@@ -68,6 +69,21 @@ void reply_kd_error(reply *out, int rc, const char *why)
 	}
 }
 
+void reply_text_member(reply *out, const char *key, const char *json)
+{
+	buf *t = &out->text;
+
+	if (t->len < 2 || t->data[t->len - 1] != '}')
+		return;
+	t->len--;
+	if (t->data[t->len - 1] != '{')
+		buf_putc(t, ',');
+	json_write_string(t, key, strlen(key));
+	buf_putc(t, ':');
+	buf_puts(t, json);
+	buf_putc(t, '}');
+}
+
 void reply_redirect(reply *out, const char *location)
 {
 	free(out->location);
@@ -96,6 +112,7 @@ void reply_free(reply *out)
 	size_t i;
 
 	json_decref(out->body);
+	buf_free(&out->text);
 	free(out->location);
 	for (i = 0; i < REPLY_MAX_COOKIES; i++)
 		free(out->cookies[i]);
@@ -126,6 +143,8 @@ char *render_reply(req *r, reply *out, size_t *len, const char **ctype)
 		out->body = json_object();
 	if (r->api) {
 		*ctype = "application/json";
+		if (out->text.len)
+			return buf_steal(&out->text, len);
 		buf_init(&b);
 		json_write(&b, out->body);
 		return buf_steal(&b, len);

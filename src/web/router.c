@@ -67,10 +67,16 @@ const route routes[] = {
 
 const size_t routes_count = sizeof(routes) / sizeof(routes[0]);
 
+/* Whether rt serves path (filling r's id and token). */
+static int route_fits(const route *rt, req *r, const char *path, int api)
+{
+	return (rt->flags & (api ? ROUTE_API : ROUTE_HTML)) &&
+	       input_match_path(rt->pattern, path, &r->id, r->token, sizeof(r->token));
+}
+
 const route *router_match(req *r, const char *method, const char *path, int api, int *status,
 			  char *allow, size_t allow_len)
 {
-	const route *found = NULL;
 	size_t i, used = 0;
 	int path_seen = 0;
 	const char *m;
@@ -79,20 +85,19 @@ const route *router_match(req *r, const char *method, const char *path, int api,
 		allow[0] = '\0';
 	/* HEAD is GET without the body; the HTTP library drops the body. */
 	m = strcmp(method, "HEAD") == 0 ? "GET" : method;
+	for (i = 0; i < routes_count; i++)
+		if (strcmp(routes[i].method, m) == 0 && route_fits(&routes[i], r, path, api))
+			return &routes[i];
+	/* Not found: which methods the path has, for 405 and its Allow. */
 	for (i = 0; i < routes_count; i++) {
 		const route *rt = &routes[i];
-		if (!(rt->flags & (api ? ROUTE_API : ROUTE_HTML)))
-			continue;
-		if (!input_match_path(rt->pattern, path, &r->id, r->token, sizeof(r->token)))
+		if (!route_fits(rt, r, path, api))
 			continue;
 		path_seen = 1;
 		if (used + strlen(rt->method) + 3 < allow_len)
 			used += (size_t)snprintf(allow + used, allow_len - used, "%s%s",
 						 used ? ", " : "", rt->method);
-		if (!found && strcmp(rt->method, m) == 0)
-			found = rt;
 	}
-	if (!found)
-		*status = path_seen ? 405 : 404;
-	return found;
+	*status = path_seen ? 405 : 404;
+	return NULL;
 }

@@ -60,6 +60,8 @@ enum { REPLY_MAX_COOKIES = 2 };
 typedef struct reply {
 	int status;
 	json_t *body;           /* owned; the JSON answer and the page's context */
+	buf text;               /* API: the answer already written as JSON, used
+				 * instead of body when not empty; owned */
 	const char *tpl;        /* page template (static string), or NULL */
 	const char *title;      /* page title (static string) */
 	char *location;         /* HTML: redirect here (303) after success; owned */
@@ -100,6 +102,8 @@ const route *router_match(req *r, const char *method, const char *path, int api,
 void reply_error(reply *out, int status, const char *code, const char *message);
 /* Maps a KD_E code from care to a reply (404, 403, 401, 429, 500...). */
 void reply_kd_error(reply *out, int rc, const char *why);
+/* Adds "key": json (JSON text) to the written answer, an object. */
+void reply_text_member(reply *out, const char *key, const char *json);
 void reply_redirect(reply *out, const char *location);
 void reply_cookie(reply *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void reply_free(reply *out);

@@ -212,8 +212,11 @@ test("a session ends on both servers when it ends on one", { skip }, async () =>
 test("both servers answered, as their access logs and nginx's show", { skip }, async () => {
   assert.deepEqual([...answered.keys()].sort(), ["kindred-a", "kindred-b"]);
   for (const [s, id] of [[a, "kindred-a"], [b, "kindred-b"]]) {
-    const lines = s.stderr().split("\n").filter((l) => l.startsWith("{"))
+    const logged = () => s.stderr().split("\n").filter((l) => l.startsWith("{"))
       .map((l) => JSON.parse(l)).filter((l) => l.server === id && l.path !== "/healthz");
+    /* The access log is written each second, not line by line. */
+    await eventually(() => logged().length >= 10);
+    const lines = logged();
     assert.ok(lines.length >= 10, `${id} logged ${lines.length} requests`);
     assert.ok(lines.every((l) => l.addr === "127.0.0.1"), "the client's address, from X-Real-IP");
   }

@@ -15,7 +15,9 @@
 
 enum { PAGE_ROWS = 50, MAX_FEELINGS = 32 };
 
-static void checkins_page(req *r, reply *out, int64_t client_id)
+/* The API's answer is written as text straight from the rows (as_text);
+ * a page needs the values for its template. */
+static void checkins_page(req *r, reply *out, int64_t client_id, int as_text)
 {
 	json_t *body = NULL;
 	long long limit = PAGE_ROWS;
@@ -25,7 +27,11 @@ static void checkins_page(req *r, reply *out, int64_t client_id)
 		reply_kd_error(out, KD_EINVAL, "limit is a number from 1 to 500.");
 		return;
 	}
-	rc = care_checkin_list(&r->app->care, &r->who, client_id, (int)limit, &body);
+	if (as_text)
+		rc = care_checkin_list_text(&r->app->care, &r->who, client_id, (int)limit,
+					    &out->text);
+	else
+		rc = care_checkin_list(&r->app->care, &r->who, client_id, (int)limit, &body);
 	if (rc != 0) {
 		reply_kd_error(out, rc, NULL);
 		return;
@@ -36,6 +42,7 @@ static void checkins_page(req *r, reply *out, int64_t client_id)
 void h_checkins(req *r, reply *out)
 {
 	long long thanks = 0;
+	int thanked, welcome = input_bool(r->in, "welcome"), support = input_bool(r->in, "support");
 
 	out->tpl = "checkins.html";
 	out->title = "Check in";
@@ -47,15 +54,24 @@ void h_checkins(req *r, reply *out)
 				       "Check-ins belong to clients; see /api/v1/clients/{id}/checkins.");
 		return;
 	}
-	checkins_page(r, out, r->who.id);
+	thanked = input_int(r->in, "thanks", 1, INT64_MAX, &thanks) == 0;
+	checkins_page(r, out, r->who.id, r->api && !support);
 	if (out->status >= 400)
 		return;
+	if (!out->body) {
+		reply_text_member(out, "feelings", care_feelings_text(&r->app->care));
+		if (thanked)
+			reply_text_member(out, "thanks", "true");
+		if (welcome)
+			reply_text_member(out, "welcome", "true");
+		return;
+	}
 	json_object_set_new(out->body, "feelings", care_feelings(&r->app->care));
-	if (input_int(r->in, "thanks", 1, INT64_MAX, &thanks) == 0)
+	if (thanked)
 		json_object_set_new(out->body, "thanks", json_true());
-	if (input_bool(r->in, "welcome"))
+	if (welcome)
 		json_object_set_new(out->body, "welcome", json_true());
-	if (input_bool(r->in, "support"))
+	if (support)
 		support_add(r, out->body);
 }
 
@@ -109,7 +125,7 @@ refill:
 
 		json_decref(out->body);
 		out->body = NULL;
-		checkins_page(r, out, r->who.id);
+		checkins_page(r, out, r->who.id, 0);
 		if (out->body && out->status < 400) {
 			json_object_set_new(out->body, "feelings", care_feelings(&r->app->care));
 			json_object_set_new(out->body, "error", err);
@@ -129,7 +145,7 @@ void h_client_checkins(req *r, reply *out)
 
 	out->tpl = "client.html";
 	out->title = "Check-ins";
-	checkins_page(r, out, r->id);
+	checkins_page(r, out, r->id, r->api);
 	if (out->status < 400 && !r->api &&
 	    care_risk_list(&r->app->care, &r->who, r->id, &risk) == 0)
 		json_object_set_new(out->body, "risk", risk);
