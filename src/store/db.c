@@ -26,10 +26,12 @@ static void replace_all(char **s, const char *from, const char *to)
 	}
 }
 
-char *db_rewrite(const char *sql, const char *id, const char *blob, const char *i64)
+char *db_rewrite(const char *sql, const char *id, const char *blob, const char *i64,
+		 const char *sqlite_only)
 {
 	char *s = kd_xstrdup(sql);
 
+	replace_all(&s, "@SQLITE@", sqlite_only);
 	replace_all(&s, "@ID@", id);
 	replace_all(&s, "@BLOB@", blob);
 	replace_all(&s, "@I64@", i64);

@@ -97,7 +97,9 @@ const char *db_sqlite_full(struct sqlite3 *h);
 void db_full_log(const char *file, const char *why);
 
 /* Returns a malloc'd copy of a migration with its markers @ID@, @BLOB@
- * and @I64@ replaced by the given spellings (db.c). */
-char *db_rewrite(const char *sql, const char *id, const char *blob, const char *i64);
+ * and @I64@ replaced by the given spellings, and @SQLITE@ (which starts a
+ * line only SQLite runs) by sqlite_only: "" there, "--" elsewhere (db.c). */
+char *db_rewrite(const char *sql, const char *id, const char *blob, const char *i64,
+		 const char *sqlite_only);
 
 #endif

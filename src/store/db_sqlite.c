@@ -263,7 +263,7 @@ static int sqlite_exec_script(db *c, const char *sql, char **err)
 
 static char *sqlite_dialect(const char *sql)
 {
-	return db_rewrite(sql, "INTEGER PRIMARY KEY", "BLOB", "INTEGER");
+	return db_rewrite(sql, "INTEGER PRIMARY KEY", "BLOB", "INTEGER", "");
 }
 
 static int sqlite_simple(db *c, enum tx_stmt which)

@@ -175,6 +175,16 @@ static void test_migrations(void **state)
 					  "'invitations', 'care_links', 'checkins', 'audit', "
 					  "'throttle')"),
 			 7);
+	/* A list of check-ins is read from its index alone (migration 7). */
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_index_info("
+					  "'checkins_client_rows')"),
+			 6);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name = "
+					  "'checkins_client'"),
+			 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_index_xinfo("
+					  "'checkins_client_rows') WHERE name = 'note'"),
+			 1);
 	add_user(f->s, "client", "kept", "Kept");
 
 	/* Re-opening applies nothing again and keeps the data. */
