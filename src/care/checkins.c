@@ -122,7 +122,7 @@ const char *care_feelings_text(const care *c)
 
 typedef struct list_ctx {
 	care *c;
-	const store_user *owner;
+	store_user *owner;
 	vault_dk dk; /* the owner's key, opened at the first note */
 	buf *out;
 	size_t rows;
@@ -166,6 +166,20 @@ static uint64_t checkin_check(const store_checkin *k)
 	return k->note ? memo_hash(h, k->note, k->note_len) : h;
 }
 
+/* The owner's data key, fetched from the key store at the first row not
+ * remembered: a list read wholly from the memo never opens that file. */
+static int owner_key_open(list_ctx *lc)
+{
+	int rc;
+
+	if (!lc->owner->data_key && (rc = store_user_key(lc->c->st, lc->owner)) != 0)
+		return rc;
+	if (!lc->owner->data_key) /* shredded: deleted after a restored backup */
+		return KD_ENOTFOUND;
+	return vault_dk_open(lc->c->v, lc->owner->id, lc->owner->data_key,
+			     lc->owner->data_key_len, &lc->dk);
+}
+
 /* {"id", "mood", "feelings", "created_at", "when", "note"}: from the
  * memo when this very row was written before, else unsealed and written
  * now and remembered. */
@@ -185,9 +199,7 @@ static int checkin_row(void *arg, const store_checkin *k)
 	if (memo_get(lc->c->rows, k->id, check, b))
 		return 0;
 	if (k->note) {
-		rc = lc->dk.open ? 0
-				 : vault_dk_open(lc->c->v, lc->owner->id, lc->owner->data_key,
-						 lc->owner->data_key_len, &lc->dk);
+		rc = lc->dk.open ? 0 : owner_key_open(lc);
 		if (rc == 0)
 			rc = vault_dk_unseal(&lc->dk, "checkins", "note", k->id, k->note,
 					     k->note_len, &note, &note_len);
@@ -228,12 +240,8 @@ int care_checkin_list_text(care *c, const actor *who, int64_t client_id, int lim
 
 	if ((rc = policy_require(c->st, who, POLICY_READ, RES_CHECKINS, client_id, 0)) != 0)
 		return rc;
-	if ((rc = store_user_get(c->st, client_id, &owner)) != 0)
+	if ((rc = store_user_get_plain(c->st, client_id, &owner)) != 0)
 		return rc;
-	if (!owner.data_key) { /* shredded: deleted after a restored backup */
-		store_user_clear(&owner);
-		return KD_ENOTFOUND;
-	}
 	memset(&lc, 0, sizeof(lc));
 	lc.c = c;
 	lc.owner = &owner;

@@ -13,6 +13,11 @@ Q(USER_SET_PASSWORD, "UPDATE users SET pw_hash = $2 WHERE id = $1")
 	"SELECT u.id, u.role, u.username, u.display_name, u.pw_hash, k.wrapped, u.created_at, " \
 	"u.disabled FROM users u LEFT JOIN kindred_keys.data_keys k ON k.owner_id = u.id "
 Q(USER_GET, USER_COLS "WHERE u.id = $1")
+/* The same without the key store's file, for readers that may not need
+ * the key (KEY_GET then fetches it). */
+Q(USER_GET_PLAIN, "SELECT u.id, u.role, u.username, u.display_name, u.pw_hash, NULL, "
+		  "u.created_at, u.disabled FROM users u WHERE u.id = $1")
+Q(KEY_GET, "SELECT wrapped FROM kindred_keys.data_keys WHERE owner_id = $1")
 Q(USER_BY_NAME, USER_COLS "WHERE u.username = $1")
 Q(USER_ALL, USER_COLS "ORDER BY u.id")
 #undef USER_COLS

@@ -95,6 +95,12 @@ int store_user_set_key(store *s, int64_t id, const unsigned char *key, size_t le
 int store_user_set_password(store *s, int64_t id, const char *pw_hash);
 /* KD_ENOTFOUND if absent. */
 int store_user_get(store *s, int64_t id, store_user *u);
+/* The same without the data key (u->data_key NULL), which lives in the
+ * key store, another file: for readers that may not need it. */
+int store_user_get_plain(store *s, int64_t id, store_user *u);
+/* Fills u->data_key from the key store; it stays NULL when there is none
+ * (shredded). */
+int store_user_key(store *s, store_user *u);
 /* Deletes the account's data key from the key store and then the account
  * and, through the foreign keys, everything that is theirs, in one
  * transaction; audit rows about them stay (they name the id, not the
