@@ -76,6 +76,16 @@ typedef struct db_driver {
 	/* After rows were inserted with their ids: makes the next id that
 	 * table's identity column hands out follow the highest id present. */
 	int (*reset_ids)(db *c, const char *table);
+	/* Optional (NULL: every commit returns once durable, PostgreSQL's
+	 * way).  With on, this connection's commits return once written,
+	 * before they are on disk; sync_take then gives the newest of them
+	 * not yet known durable (0: none) and forgets it, and sync_notify
+	 * calls done(arg, 0) once everything up to it is on disk, or
+	 * done(arg, KD_EIO) if the sync failed: once, from another thread,
+	 * or before it returns. */
+	void (*sync_defer)(db *c, int on);
+	uint64_t (*sync_take)(db *c);
+	void (*sync_notify)(db *c, uint64_t seq, void (*done)(void *arg, int rc), void *arg);
 } db_driver;
 
 extern const db_driver db_sqlite_driver;

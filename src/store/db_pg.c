@@ -555,4 +555,7 @@ const db_driver db_pg_driver = {
 	pg_done,
 	pg_tables,
 	pg_reset_ids,
+	NULL, /* a commit returns once PostgreSQL has it on disk */
+	NULL,
+	NULL,
 };

@@ -11,11 +11,14 @@
 
 #include "kd.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const sqlite_queries[Q_COUNT] = {
 #define Q(name, sql) sql,
@@ -34,14 +37,31 @@ struct db_cur {
  * without waiting for the disk, then one fdatasync of the WAL, made by
  * whichever committer gets there first, covers every commit before it
  * (SQLite's synchronous=FULL makes one per commit).  Frames a checkpoint
- * copies away are synced into the database file by the checkpoint. */
+ * copies away are synced into the database file by the checkpoint.
+ *
+ * A connection that defers its syncs (a server's worker, which must not
+ * sleep on the disk while other requests wait) only notes its newest
+ * commit; the caller hands that to the file's sync thread, which syncs
+ * for every waiter at once and calls each back.  Blocking committers and
+ * the thread share committed/synced/syncing, so one sync serves both. */
+typedef struct sync_wait {
+	uint64_t seq;
+	void (*done)(void *arg, int rc);
+	void *arg;
+	struct sync_wait *next;
+} sync_wait;
+
 typedef struct wal_sync {
 	char *path;
+	char *wal_path;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv;  /* a sync has finished */
+	pthread_cond_t req; /* the sync thread has waiters to serve */
 	uint64_t committed; /* commits whose frames are written */
 	uint64_t synced;    /* commits known to be on disk */
 	int syncing;
+	int thread; /* the sync thread is running */
+	sync_wait *waits;
 } wal_sync;
 
 #define WAL_SYNC_FILES 8
@@ -58,6 +78,8 @@ struct db {
 	sqlite3 *h;
 	sqlite3_stmt *tx[TX_COUNT];
 	wal_sync *sync; /* NULL: no file, or commits sync themselves (FULL) */
+	int defer;        /* commits do not wait for the disk (sync_defer) */
+	uint64_t pending; /* the newest such commit not yet handed on */
 	int in_tx; /* holds writer_lock from begin() to commit/rollback */
 	int in_read; /* in a read transaction (read_begin) */
 	sqlite3_stmt *stmts[Q_COUNT];
@@ -105,9 +127,14 @@ static wal_sync *wal_sync_of(sqlite3 *h)
 	if (i < WAL_SYNC_FILES) {
 		w = &wal_syncs[i];
 		if (!w->path) {
+			size_t n = strlen(path);
 			w->path = kd_xstrdup(path);
+			w->wal_path = kd_xmalloc(n + 5);
+			memcpy(w->wal_path, path, n);
+			memcpy(w->wal_path + n, "-wal", 5);
 			pthread_mutex_init(&w->mu, NULL);
 			pthread_cond_init(&w->cv, NULL);
+			pthread_cond_init(&w->req, NULL);
 		}
 	}
 	pthread_mutex_unlock(&wal_syncs_lock);
@@ -135,12 +162,53 @@ static int wal_fsync(db *c)
 	return f->pMethods->xSync(f, SQLITE_SYNC_NORMAL) == SQLITE_OK ? 0 : KD_EIO;
 }
 
+/* The sync thread has no SQLite connection: it opens the WAL afresh for
+ * each sync.  A connection of its own would hand out its WAL handle only
+ * once it had read, and would pin a read snapshot or take part in
+ * checkpoints; an fdatasync flushes the file whichever descriptor asks.
+ * SQLite takes no POSIX lock on the WAL (its locks are on the database
+ * and -shm files), so closing this descriptor drops none of them.  A WAL
+ * that is gone (ENOENT) was checkpointed into the database file, synced
+ * there, and deleted by the last connection to close: nothing to do. */
+static int wal_path_fsync(const char *wal_path)
+{
+	int fd = open(wal_path, O_RDONLY | O_CLOEXEC | O_NOCTTY), rc = 0;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : KD_EIO;
+	if (fdatasync(fd) != 0)
+		rc = KD_EIO;
+	close(fd);
+	return rc;
+}
+
+/* One sync of w's WAL by whoever calls (c's own handle, or the path when
+ * c is NULL), with w->mu held on entry and on return.  Marks done the
+ * commits whose frames were written when it began. */
+static int wal_sync_once(wal_sync *w, db *c)
+{
+	uint64_t target = w->committed;
+	int rc;
+
+	w->syncing = 1;
+	pthread_mutex_unlock(&w->mu);
+	rc = c ? wal_fsync(c) : wal_path_fsync(w->wal_path);
+	pthread_mutex_lock(&w->mu);
+	w->syncing = 0;
+	if (rc == 0 && target > w->synced)
+		w->synced = target;
+	pthread_cond_broadcast(&w->cv);
+	if (rc != 0)
+		fprintf(stderr,
+			"kindred: sqlite: the write-ahead log could not be synced to disk\n");
+	return rc;
+}
+
 /* Returns once commit seq is on disk: either a sync that began after it
  * has finished, or this thread makes one for everyone waiting. */
 static int group_sync(db *c, uint64_t seq)
 {
 	wal_sync *w = c->sync;
-	uint64_t target;
 	int rc = 0;
 
 	pthread_mutex_lock(&w->mu);
@@ -149,23 +217,76 @@ static int group_sync(db *c, uint64_t seq)
 			pthread_cond_wait(&w->cv, &w->mu);
 			continue;
 		}
-		target = w->committed;
-		w->syncing = 1;
-		pthread_mutex_unlock(&w->mu);
-		rc = wal_fsync(c);
-		pthread_mutex_lock(&w->mu);
-		w->syncing = 0;
-		if (rc == 0 && target > w->synced)
-			w->synced = target;
-		pthread_cond_broadcast(&w->cv);
-		if (rc != 0) {
-			fprintf(stderr, "kindred: sqlite: the write-ahead log could not be synced "
-					"to disk\n");
+		if ((rc = wal_sync_once(w, c)) != 0)
 			break;
-		}
 	}
 	pthread_mutex_unlock(&w->mu);
 	return rc;
+}
+
+/* Takes from w's list the waiters that a sync up to seq answers. */
+static sync_wait *waits_upto(wal_sync *w, uint64_t seq)
+{
+	sync_wait *answered = NULL, **p = &w->waits, *x;
+
+	while ((x = *p) != NULL) {
+		if (x->seq <= seq) {
+			*p = x->next;
+			x->next = answered;
+			answered = x;
+		} else {
+			p = &x->next;
+		}
+	}
+	return answered;
+}
+
+static void waits_answer(sync_wait *list, int rc)
+{
+	sync_wait *next;
+
+	for (; list; list = next) {
+		next = list->next;
+		list->done(list->arg, rc);
+		free(list);
+	}
+}
+
+/* The sync thread of one file: while anyone waits, one sync covers all
+ * the commits written so far.  A failed sync fails only the waiters it
+ * was to cover; later ones get a sync of their own.  Runs for the life of
+ * the process (it sleeps when there is nothing to do). */
+static void *sync_thread(void *arg)
+{
+	wal_sync *w = arg;
+	sync_wait *synced, *failed;
+	uint64_t target;
+	int rc;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->waits)
+			pthread_cond_wait(&w->req, &w->mu);
+		failed = NULL;
+		if (!(synced = waits_upto(w, w->synced))) {
+			/* A committer's own sync is under way: it may cover them. */
+			if (w->syncing) {
+				pthread_cond_wait(&w->cv, &w->mu);
+				continue;
+			}
+			target = w->committed;
+			rc = wal_sync_once(w, NULL);
+			/* Another committer's sync may have covered some meanwhile. */
+			synced = waits_upto(w, w->synced);
+			if (rc != 0)
+				failed = waits_upto(w, target);
+		}
+		pthread_mutex_unlock(&w->mu);
+		waits_answer(synced, 0);
+		waits_answer(failed, KD_EIO);
+		pthread_mutex_lock(&w->mu);
+	}
+	return NULL;
 }
 
 static void sqlite_close(db *c)
@@ -326,9 +447,64 @@ static int sqlite_commit(db *c)
 	if (c->sync)
 		seq = wal_note_commit(c->sync);
 	tx_end(c);
+	if (c->sync && c->defer) {
+		c->pending = seq;
+		return 0;
+	}
 	/* The disk is waited for outside the write lock, so the next
 	 * writers commit meanwhile and share the next sync. */
 	return c->sync ? group_sync(c, seq) : 0;
+}
+
+static void sqlite_sync_defer(db *c, int on)
+{
+	c->defer = on;
+}
+
+static uint64_t sqlite_sync_take(db *c)
+{
+	uint64_t seq = c->pending;
+	int known;
+
+	c->pending = 0;
+	if (!seq)
+		return 0;
+	pthread_mutex_lock(&c->sync->mu);
+	known = c->sync->synced >= seq;
+	pthread_mutex_unlock(&c->sync->mu);
+	return known ? 0 : seq;
+}
+
+static void sqlite_sync_notify(db *c, uint64_t seq, void (*done)(void *arg, int rc), void *arg)
+{
+	wal_sync *w = c->sync;
+	sync_wait *x = kd_xmalloc(sizeof(*x));
+	pthread_t t;
+	pthread_attr_t attr;
+	int rc;
+
+	x->seq = seq;
+	x->done = done;
+	x->arg = arg;
+	pthread_mutex_lock(&w->mu);
+	if (!w->thread) {
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		w->thread = pthread_create(&t, &attr, sync_thread, w) == 0;
+		pthread_attr_destroy(&attr);
+	}
+	if (w->thread) {
+		x->next = w->waits;
+		w->waits = x;
+		pthread_cond_signal(&w->req);
+		pthread_mutex_unlock(&w->mu);
+		return;
+	}
+	/* No thread to be had: wait here, as a blocking commit would. */
+	pthread_mutex_unlock(&w->mu);
+	free(x);
+	rc = group_sync(c, seq);
+	done(arg, rc);
 }
 
 static int sqlite_rollback(db *c)
@@ -568,4 +744,7 @@ const db_driver db_sqlite_driver = {
 	sqlite_done,
 	sqlite_tables,
 	sqlite_reset_ids,
+	sqlite_sync_defer,
+	sqlite_sync_take,
+	sqlite_sync_notify,
 };

@@ -354,6 +354,32 @@ void store_read_end(store *s)
 		s->drv->read_end(k->c);
 }
 
+void store_defer_sync(store *s, int on)
+{
+	conn *k;
+
+	if (s->drv->sync_defer && (k = conn_get(s)) != NULL)
+		s->drv->sync_defer(k->c, on);
+}
+
+uint64_t store_take_pending_sync(store *s)
+{
+	conn *k = s->drv->sync_take ? pthread_getspecific(s->key) : NULL;
+
+	return k ? s->drv->sync_take(k->c) : 0;
+}
+
+void store_sync_notify(store *s, uint64_t token, void (*done)(void *arg, int rc), void *arg)
+{
+	conn *k = pthread_getspecific(s->key);
+
+	/* A token comes from this thread's connection, so it is open. */
+	if (!k || !token || !s->drv->sync_notify)
+		done(arg, 0);
+	else
+		s->drv->sync_notify(k->c, token, done, arg);
+}
+
 int store_lock(store *s, enum store_lock which)
 {
 	conn *k = conn_get(s);

@@ -61,6 +61,21 @@ void store_read_end(store *s);
 int store_commit(store *s);
 int store_rollback(store *s);
 
+/* Durable commits that do not hold the calling thread (a server's
+ * worker).  After store_defer_sync(s, 1), the calling thread's commits
+ * return once written, before they are on disk; the thread must then,
+ * before answering, take the newest such commit with
+ * store_take_pending_sync (0: nothing to wait for; it is forgotten
+ * either way) and hand it to store_sync_notify, which calls done(arg, 0)
+ * once it is on disk, or done(arg, KD_EIO) if the disk refused: exactly
+ * once, from another thread or before it returns.  Threads that never
+ * opt in (commands, migrations, the audit thread) keep commits that
+ * return once durable.  A no-op on PostgreSQL, whose commits are
+ * durable when they return. */
+void store_defer_sync(store *s, int on);
+uint64_t store_take_pending_sync(store *s);
+void store_sync_notify(store *s, uint64_t token, void (*done)(void *arg, int rc), void *arg);
+
 /* Named locks for transactions that check and then write what no unique
  * constraint guards (setup's "no users yet").  Only inside a transaction
  * (KD_EINVAL otherwise); held until it ends; serialises the transactions
