@@ -42,7 +42,28 @@ typedef struct conn_state {
 	int too_big;
 	int answered;
 	struct timespec start;
+	/* A reply held back, the connection suspended, until the request's
+	 * commits are on disk (see park). */
+	struct MHD_Connection *conn;
+	struct MHD_Response *held;
+	unsigned held_status;
+	size_t held_len;
+	int parked;  /* counted in parking, not yet back in on_request */
+	int sync_rc; /* the sync's outcome, written before the resume */
+	int api;
+	int64_t uid;
+	char addr[64];
 } conn_state;
+
+/* Suspended connections: MHD_stop_daemon must not meet one, so at
+ * shutdown no new one is parked (stopping) and the server waits until
+ * every parked connection has been taken back by a worker. */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	unsigned parked;
+	int stopping;
+} parking = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
 
 typedef struct static_file {
 	const char *path; /* "/static/kindred.css" */
@@ -259,8 +280,8 @@ static int read_input(struct MHD_Connection *c, req *r, conn_state *st)
 
 /* --- access log --- */
 
-static void log_request(app *a, const req *r, const char *method, const char *url, int status,
-			size_t bytes, const struct timespec *start)
+static void log_request(app *a, const char *addr, int64_t uid, const char *method,
+			const char *url, int status, size_t bytes, const struct timespec *start)
 {
 	/* Each worker's own line, kept for its room. */
 	static __thread buf b;
@@ -280,7 +301,7 @@ static void log_request(app *a, const req *r, const char *method, const char *ur
 	buf_puts(&b, "{\"ts\":\"");
 	buf_puts(&b, when);
 	buf_puts(&b, "\",\"addr\":");
-	json_write_string(&b, r->addr, strlen(r->addr));
+	json_write_string(&b, addr, strlen(addr));
 	buf_puts(&b, ",\"method\":");
 	json_write_string(&b, method, strlen(method));
 	buf_puts(&b, ",\"path\":");
@@ -300,7 +321,7 @@ static void log_request(app *a, const req *r, const char *method, const char *ur
 	buf_putc(&b, (char)('0' + us / 10 % 10));
 	buf_putc(&b, (char)('0' + us % 10));
 	buf_puts(&b, ",\"user\":");
-	json_write_int(&b, r->who.id);
+	json_write_int(&b, uid);
 	buf_puts(&b, ",\"server\":");
 	json_write_string(&b, a->cfg.server_id, strlen(a->cfg.server_id));
 	buf_puts(&b, "}\n");
@@ -309,27 +330,27 @@ static void log_request(app *a, const req *r, const char *method, const char *ur
 
 /* --- answering --- */
 
-static enum MHD_Result queue(struct MHD_Connection *c, req *r, reply *out, const char *method,
-			     const char *url, conn_state *st)
+/* The reply as MHD sends it; *status and *len are for the log. */
+static struct MHD_Response *response_of(req *r, reply *out, int *status, size_t *len)
 {
 	struct MHD_Response *resp;
 	const char *ctype = "text/plain";
 	char *body;
-	size_t len = 0, i;
-	int status;
-	enum MHD_Result ret;
+	size_t i;
+
+	*len = 0;
 
 	if (!r->api && out->location && out->status < 400) {
 		body = kd_xstrdup("");
-		status = 303;
+		*status = 303;
 	} else {
-		body = render_reply(r, out, &len, &ctype);
-		status = out->status ? out->status : 200;
+		body = render_reply(r, out, len, &ctype);
+		*status = out->status ? out->status : 200;
 	}
-	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	resp = MHD_create_response_from_buffer(*len, body, MHD_RESPMEM_MUST_FREE);
 	MHD_add_response_header(resp, "Content-Type", ctype);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	if (out->download && status == 200) {
+	if (out->download && *status == 200) {
 		char disp[160];
 		/* A page to keep offline carries its style inside and runs no
 		 * script at all. */
@@ -343,20 +364,187 @@ static enum MHD_Result queue(struct MHD_Connection *c, req *r, reply *out, const
 	} else {
 		add_security_headers(resp, &r->app->cfg);
 	}
-	if (status == 303)
+	if (*status == 303)
 		MHD_add_response_header(resp, "Location", out->location);
 	for (i = 0; i < REPLY_MAX_COOKIES; i++)
 		if (out->cookies[i])
 			MHD_add_response_header(resp, "Set-Cookie", out->cookies[i]);
-	if (status == 429)
+	if (*status == 429)
 		MHD_add_response_header(resp, "Retry-After", "900");
-	if (status == 401 && r->api)
+	if (*status == 401 && r->api)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Cookie realm=\"kindred\"");
-	ret = MHD_queue_response(c, (unsigned)status, resp);
+	return resp;
+}
+
+/* Sends resp (and lets it go) and logs the request. */
+static enum MHD_Result send_reply(struct MHD_Connection *c, app *a, const char *addr, int64_t uid,
+				  struct MHD_Response *resp, int status, size_t len,
+				  const char *method, const char *url, conn_state *st)
+{
+	enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, resp);
+
 	MHD_destroy_response(resp);
-	log_request(r->app, r, method, url, status, len, &st->start);
+	log_request(a, addr, uid, method, url, status, len, &st->start);
 	st->answered = 1;
 	return ret;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *c, req *r, reply *out, const char *method,
+			     const char *url, conn_state *st)
+{
+	int status;
+	size_t len;
+	struct MHD_Response *resp = response_of(r, out, &status, &len);
+
+	return send_reply(c, r->app, r->addr, r->who.id, resp, status, len, method, url, st);
+}
+
+/* --- durable replies ---
+ *
+ * A request that committed a transaction is answered only once its
+ * commits are on disk.  The worker does not wait for the disk: it
+ * suspends the connection with the reply ready, and the database file's
+ * sync thread, which syncs for all such requests at once, resumes it.
+ * A few workers then keep the disk busy, and reads are not queued
+ * behind threads asleep in fdatasync. */
+
+/* What the client gets instead of the reply when the sync failed: an
+ * acknowledged write must be on disk. */
+static struct MHD_Response *sync_failed_response(app *a, int api, int *status, size_t *len)
+{
+	req r;
+	reply out = {0};
+	struct MHD_Response *resp;
+
+	memset(&r, 0, sizeof(r));
+	r.app = a;
+	r.api = api;
+	r.addr = "";
+	reply_kd_error(&out, KD_EIO, NULL);
+	resp = response_of(&r, &out, status, len);
+	reply_free(&out);
+	return resp;
+}
+
+static void unpark(conn_state *st)
+{
+	if (!st->parked)
+		return;
+	st->parked = 0;
+	pthread_mutex_lock(&parking.mu);
+	if (--parking.parked == 0)
+		pthread_cond_broadcast(&parking.cv);
+	pthread_mutex_unlock(&parking.mu);
+}
+
+/* From the sync thread.  The worker may free st as soon as the
+ * connection is resumed: nothing touches it after. */
+static void on_synced(void *arg, int rc)
+{
+	conn_state *st = arg;
+	struct MHD_Connection *c = st->conn;
+
+	st->sync_rc = rc;
+	MHD_resume_connection(c);
+}
+
+/* Holds resp until the sync of token: returns 0 (and holds nothing)
+ * when the server is stopping.  The connection is suspended before the
+ * sync thread can know of it, so its resume never comes first. */
+static int park(struct MHD_Connection *c, req *r, conn_state *st, uint64_t token,
+		struct MHD_Response *resp, int status, size_t len)
+{
+	pthread_mutex_lock(&parking.mu);
+	if (parking.stopping) {
+		pthread_mutex_unlock(&parking.mu);
+		return 0;
+	}
+	parking.parked++;
+	pthread_mutex_unlock(&parking.mu);
+	st->conn = c;
+	st->held = resp;
+	st->held_status = (unsigned)status;
+	st->held_len = len;
+	st->parked = 1;
+	st->sync_rc = 0;
+	st->api = r->api;
+	st->uid = r->who.id;
+	snprintf(st->addr, sizeof(st->addr), "%s", r->addr);
+	MHD_suspend_connection(c);
+	store_sync_notify(r->app->care.st, token, on_synced, st);
+	return 1;
+}
+
+/* The resumed connection's call: the held reply, or a 500 if the disk
+ * refused the request's commits. */
+static enum MHD_Result answer_parked(struct MHD_Connection *c, app *a, const char *method,
+				     const char *url, conn_state *st)
+{
+	struct MHD_Response *resp = st->held;
+	int status = (int)st->held_status;
+	size_t len = st->held_len;
+
+	unpark(st);
+	st->held = NULL;
+	if (st->sync_rc != 0) {
+		MHD_destroy_response(resp);
+		json_arena_begin();
+		resp = sync_failed_response(a, st->api, &status, &len);
+		json_arena_end();
+	}
+	return send_reply(c, a, st->addr, st->uid, resp, status, len, method, url, st);
+}
+
+typedef struct sync_waiter {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int done, rc;
+} sync_waiter;
+
+static void waiter_done(void *arg, int rc)
+{
+	sync_waiter *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	w->done = 1;
+	w->rc = rc;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* While stopping: waits here, as commits did before. */
+static int sync_wait(store *s, uint64_t token)
+{
+	sync_waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+
+	store_sync_notify(s, token, waiter_done, &w);
+	pthread_mutex_lock(&w.mu);
+	while (!w.done)
+		pthread_cond_wait(&w.cv, &w.mu);
+	pthread_mutex_unlock(&w.mu);
+	pthread_mutex_destroy(&w.mu);
+	pthread_cond_destroy(&w.cv);
+	return w.rc;
+}
+
+/* Answers a handled request, at once if it wrote nothing that waits for
+ * the disk. */
+static enum MHD_Result answer(struct MHD_Connection *c, req *r, reply *out, const char *method,
+			      const char *url, conn_state *st)
+{
+	store *s = r->app->care.st;
+	uint64_t token = store_take_pending_sync(s);
+	int status;
+	size_t len;
+	struct MHD_Response *resp = response_of(r, out, &status, &len);
+
+	if (token && park(c, r, st, token, resp, status, len))
+		return MHD_YES;
+	if (token && sync_wait(s, token) != 0) {
+		MHD_destroy_response(resp);
+		resp = sync_failed_response(r->app, r->api, &status, &len);
+	}
+	return send_reply(c, r->app, r->addr, r->who.id, resp, status, len, method, url, st);
 }
 
 static enum MHD_Result serve_static(struct MHD_Connection *c, app *a, req *r, const char *method,
@@ -370,10 +558,10 @@ static enum MHD_Result serve_static(struct MHD_Connection *c, app *a, req *r, co
 	if (sf && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)) {
 		inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
 		if (inm && strcmp(inm, sf->etag) == 0) {
-			log_request(a, r, method, url, 304, 0, &st->start);
+			log_request(a, r->addr, r->who.id, method, url, 304, 0, &st->start);
 			return MHD_queue_response(c, 304, sf->not_modified);
 		}
-		log_request(a, r, method, url, 200, 0, &st->start);
+		log_request(a, r->addr, r->who.id, method, url, 200, 0, &st->start);
 		return MHD_queue_response(c, 200, sf->resp);
 	}
 	reply_error(&out, sf ? 405 : 404, sf ? "method_not_allowed" : "not_found",
@@ -470,6 +658,8 @@ static enum MHD_Result handle(app *a, struct MHD_Connection *c, const char *url,
 		reply_error(&out, 413, "too_large", "That is more than kindred accepts at once.");
 		goto answer;
 	}
+	/* Commits leave the wait for the disk to the sync thread (answer). */
+	store_defer_sync(a->care.st, 1);
 	/* A GET's reads share one snapshot; a write on the way ends it. */
 	if (is_safe_method(method))
 		store_read_begin(a->care.st);
@@ -527,7 +717,7 @@ static enum MHD_Result handle(app *a, struct MHD_Connection *c, const char *url,
 		session_anon_token(&r, &out);
 answer:
 	store_read_end(a->care.st);
-	ret = queue(c, &r, &out, method, url, st);
+	ret = answer(c, &r, &out, method, url, st);
 	reply_free(&out);
 	json_decref(r.in);
 	free(r.who_name);
@@ -586,6 +776,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return handle_in_arena(a, c, url, method, st);
 		return MHD_YES;
 	}
+	if (st->parked)
+		return answer_parked(c, a, method, url, st);
 	if (st->answered)
 		return MHD_YES;
 	return handle_in_arena(a, c, url, method, st);
@@ -601,6 +793,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	KD_UNUSED(toe);
 	if (!st)
 		return;
+	unpark(st);
+	if (st->held)
+		MHD_destroy_response(st->held);
 	buf_free(&st->body);
 	free(st);
 	*con_cls = NULL;
@@ -660,7 +855,8 @@ int server_run(app *a)
 	const union MHD_DaemonInfo *info;
 	sigset_t set;
 	unsigned threads;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_SUSPEND_RESUME;
 	int sig = 0, port;
 	unsigned ticks = 0;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -726,6 +922,12 @@ int server_run(app *a)
 			malloc_trim(0);
 	}
 	fprintf(stderr, "kindred: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	/* Every suspended connection back in a worker's hands first. */
+	pthread_mutex_lock(&parking.mu);
+	parking.stopping = 1;
+	while (parking.parked > 0)
+		pthread_cond_wait(&parking.cv, &parking.mu);
+	pthread_mutex_unlock(&parking.mu);
 	MHD_stop_daemon(d);
 	access_log_flush();
 	statics_free();
