@@ -17,11 +17,13 @@
 #include "vault/vault.h"
 #include "util/embed.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 /* --- fixture: a fresh database in a temporary directory --- */
@@ -926,6 +928,95 @@ static void test_transactions(void **state)
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM users"), 3);
 }
 
+/* --- commits whose wait for the disk is the sync thread's --- */
+
+typedef struct synced {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int calls, rc;
+	pthread_t by;
+} synced;
+
+static void on_synced(void *arg, int rc)
+{
+	synced *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	w->calls++;
+	w->rc = rc;
+	w->by = pthread_self();
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Hands token to the sync thread and returns what it called back with. */
+static int sync_of(store *s, uint64_t token, synced *w)
+{
+	int rc;
+
+	w->calls = 0;
+	store_sync_notify(s, token, on_synced, w);
+	pthread_mutex_lock(&w->mu);
+	while (w->calls == 0)
+		pthread_cond_wait(&w->cv, &w->mu);
+	rc = w->rc;
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
+static uint64_t deferred_commit(store *s, const char *name)
+{
+	assert_int_equal(store_begin(s), 0);
+	add_user(s, "client", name, name);
+	assert_int_equal(store_commit(s), 0);
+	return store_take_pending_sync(s);
+}
+
+static void test_deferred_sync(void **state)
+{
+	fx *f = *state;
+	synced w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
+	struct rlimit lim, low;
+	uint64_t t;
+	int64_t n;
+	int fd;
+
+	/* A thread that has not opted in: its commits are on disk when they
+	 * return, and leave nothing to wait for. */
+	assert_int_equal(deferred_commit(f->s, "plain"), 0);
+
+	store_defer_sync(f->s, 1);
+	/* Reads and lone statements leave nothing to wait for either. */
+	assert_int_equal(store_user_count(f->s, &n), 0);
+	assert_int_equal(store_take_pending_sync(f->s), 0);
+	/* A transaction does, taken once; the sync thread answers. */
+	t = deferred_commit(f->s, "deferred");
+	assert_true(t > 0);
+	assert_int_equal(store_take_pending_sync(f->s), 0);
+	assert_int_equal(sync_of(f->s, t, &w), 0);
+	assert_int_equal(w.calls, 1);
+	assert_false(pthread_equal(w.by, pthread_self()));
+
+	/* A sync that cannot be made, a real fault: the sync thread opens the
+	 * write-ahead log for each sync, and no descriptor is free (EMFILE).
+	 * The commit itself went through SQLite's open descriptors. */
+	t = deferred_commit(f->s, "refused");
+	assert_true(t > 0);
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &lim), 0);
+	low = lim;
+	low.rlim_cur = (rlim_t)fd;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	assert_int_equal(sync_of(f->s, t, &w), KD_EIO);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
+	/* The next sync covers it. */
+	assert_int_equal(sync_of(f->s, t, &w), 0);
+	store_defer_sync(f->s, 0);
+	assert_int_equal(deferred_commit(f->s, "plain again"), 0);
+}
+
 typedef struct thread_arg {
 	store *s;
 	int64_t count;
@@ -1180,6 +1271,9 @@ static void test_pragmas(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		/* First: the group commit keeps track of the first few files a
+		 * process opens, and each test opens a new one. */
+		cmocka_unit_test_setup_teardown(test_deferred_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keys_apart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_users, setup, teardown),
