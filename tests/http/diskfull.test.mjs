@@ -28,19 +28,11 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startServer, setupClinic, Client, BIN, BACKEND } from "./lib.mjs";
+import { startServer, setupClinic, sqlite, have, Client, BIN, BACKEND } from "./lib.mjs";
 
 const PW = "a quiet harbour";
 const cleanup = [];
 after(() => cleanup.reverse().forEach((f) => f()));
-
-function sql(db, query) {
-  return execFileSync("sqlite3", [db, query], { encoding: "utf8" }).trim();
-}
-
-function have(cmd) {
-  return spawnSync(cmd, ["--version"], { stdio: "ignore" }).status === 0;
-}
 
 const skipBackend = BACKEND !== "sqlite" && "fills the disk under SQLite's files; PostgreSQL's disk is its server's";
 const skipLimit = skipBackend || (!have("prlimit") && "prlimit (util-linux) is missing") ||
@@ -173,10 +165,10 @@ async function diskFullChecks(srv, { fill, whileFull, unfill }) {
   // On disk: whole, every acknowledged write there, nothing refused written,
   // and an audit row for each read that was answered (none for the refused).
   const db = join(srv.dir, "kindred.db");
-  assert.equal(sql(db, "PRAGMA integrity_check"), "ok");
-  const stored = sql(db, "SELECT id FROM checkins ORDER BY id").split("\n").map(Number);
+  assert.equal(sqlite(db, "PRAGMA integrity_check"), "ok");
+  const stored = sqlite(db, "SELECT id FROM checkins ORDER BY id").split("\n").map(Number);
   assert.deepEqual(stored, [...acked].sort((a, b) => a - b));
-  const looked = Number(sql(db, "SELECT count(*) FROM audit WHERE action = 'read' AND resource = 'checkins' AND allowed = 1"));
+  const looked = Number(sqlite(db, "SELECT count(*) FROM audit WHERE action = 'read' AND resource = 'checkins' AND allowed = 1"));
   assert.equal(looked, answeredReads, "who looked is recorded for every read answered, and only those");
   return acked.length;
 }

@@ -2,20 +2,16 @@
 // random moments, the database stays whole, and an online backup restores.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, copyFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startServer, Client, BIN, BACKEND } from "./lib.mjs";
+import { startServer, sqlite, Client, BIN, BACKEND } from "./lib.mjs";
 
 const PW = "durable password 1";
 const dir = mkdtempSync(join(tmpdir(), "kindred-crash-"));
 const cleanup = [dir];
 after(() => cleanup.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-function sql(db, query) {
-  return execFileSync("sqlite3", [db, query], { encoding: "utf8" }).trim();
-}
 
 // Posts check-ins until the server goes away; returns the acknowledged ids.
 async function writer(c, acked, stop) {
@@ -59,10 +55,10 @@ test("every acknowledged check-in survives SIGKILL at random moments", onSqlite,
   client.base = srv.base;
   assert.ok(acked.length > cycles, `enough writes acknowledged (${acked.length})`);
   const db = join(dir, "kindred.db");
-  const stored = new Set(sql(db, "SELECT id FROM checkins").split("\n").map(Number));
+  const stored = new Set(sqlite(db, "SELECT id FROM checkins").split("\n").map(Number));
   const lost = acked.filter((id) => !stored.has(id));
   assert.deepEqual(lost, [], `${lost.length} acknowledged writes lost of ${acked.length}`);
-  assert.equal(sql(db, "PRAGMA integrity_check"), "ok");
+  assert.equal(sqlite(db, "PRAGMA integrity_check"), "ok");
   // Notes written just before a kill still open.
   const list = await client.get("/api/v1/checkins?limit=5");
   assert.equal(list.status, 200);
@@ -89,12 +85,12 @@ test("an online backup taken during writes is consistent and restores with the k
   const keys = join(backup, "..", "kindred-keys-backup.db");
   const kout = spawnSync(BIN, ["backup", "--keys", keys, "--data-dir", dir], { encoding: "utf8" });
   assert.equal(kout.status, 0, kout.stderr);
-  assert.equal(sql(backup, "SELECT count(*) FROM sqlite_master WHERE name = 'data_keys'"), "0");
+  assert.equal(sqlite(backup, "SELECT count(*) FROM sqlite_master WHERE name = 'data_keys'"), "0");
   assert.equal(statSync(backup).mode & 0o777, 0o600);
-  assert.equal(sql(backup, "PRAGMA integrity_check"), "ok");
+  assert.equal(sqlite(backup, "PRAGMA integrity_check"), "ok");
   const again = spawnSync(BIN, ["backup", backup, "--data-dir", dir], { encoding: "utf8" });
   assert.equal(again.status, 2, "never overwrites a backup");
-  const inBackup = Number(sql(backup, "SELECT count(*) FROM checkins"));
+  const inBackup = Number(sqlite(backup, "SELECT count(*) FROM checkins"));
   await srv.stop();
 
   // Restore into a new data directory with the same key and key store.

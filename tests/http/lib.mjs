@@ -6,7 +6,7 @@
 // (tests/run.sh sets it for the second pass, with KINDRED_TEST_PG the URL
 // of a cluster's "postgres" database) each server gets a fresh database,
 // created here with psql and dropped when the server stops.
-import { spawn, execFileSync } from "node:child_process";
+import { spawn, execFileSync, spawnSync } from "node:child_process";
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,6 +19,17 @@ const PG_ADMIN = process.env.KINDRED_TEST_PG || "";
 const databases = new Map(); // data directory -> { name, url } on PostgreSQL
 const users = new Map(); // data directory -> servers running on it
 let dbSerial = 0;
+
+// The answer of the sqlite3 shell to query on the SQLite file db, trimmed:
+// what is really on disk, read past the server.
+export function sqlite(db, query) {
+  return execFileSync("sqlite3", [db, query], { encoding: "utf8" }).trim();
+}
+
+// Whether the command cmd is installed (it answers --version).
+export function have(cmd) {
+  return spawnSync(cmd, ["--version"], { stdio: "ignore" }).status === 0;
+}
 
 // The URL of database name on the test cluster (the admin URL with its
 // database part replaced; libpq URLs keep host and port in the query).

@@ -14,24 +14,16 @@
 // SQLite's own descriptors are open already: the commit itself succeeds.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import http from "node:http";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startServer, setupClinic, BACKEND } from "./lib.mjs";
+import { startServer, setupClinic, sqlite, have, BACKEND } from "./lib.mjs";
 
 const PW = "a slow and steady tide";
 const cleanup = [];
 after(() => cleanup.reverse().forEach((f) => f()));
-
-function sql(db, query) {
-  return execFileSync("sqlite3", [db, query], { encoding: "utf8" }).trim();
-}
-
-function have(cmd) {
-  return spawnSync(cmd, ["--version"], { stdio: "ignore" }).status === 0;
-}
 
 const onSqlite = BACKEND === "sqlite" ? false : "the sync thread is SQLite's; PostgreSQL commits durably";
 const skipSql = onSqlite || (!have("sqlite3") && "sqlite3 is missing");
@@ -78,7 +70,7 @@ test("many writers and readers on two workers: all answered, every acknowledged 
   await srv.stop();
   assert.match(srv.stderr(), /SIGTERM received, stopping/);
   const db = join(dir, "kindred.db");
-  const stored = new Set(sql(db, "SELECT id FROM checkins").split("\n").map(Number));
+  const stored = new Set(sqlite(db, "SELECT id FROM checkins").split("\n").map(Number));
   assert.deepEqual(acked.filter((id) => !stored.has(id)), [], "no acknowledged write lost");
   assert.equal(stored.size, acked.length, "nothing written that was not acknowledged");
 });
