@@ -4,9 +4,11 @@
  * its own database connection.  A request's life: the first call sets
  * up state, further calls collect the body (within the limit), the last
  * call parses input, loads the session, routes, checks sign-in and the
- * CSRF token, calls the handler and queues the rendered reply.  GETs
- * are answered on the second call, as keep-alive needs.  Static files
- * are embedded and answered from responses built once at start.
+ * CSRF token, calls the handler and queues the rendered reply, or holds
+ * it, the connection suspended, until the request's commits are on disk
+ * (see "durable replies").  GETs are answered on the second call, as
+ * keep-alive needs.  Static files are embedded and answered from
+ * responses built once at start.
  */
 #include "web/web.h"
 
@@ -55,15 +57,17 @@ typedef struct conn_state {
 	char addr[64];
 } conn_state;
 
-/* Suspended connections: MHD_stop_daemon must not meet one, so at
- * shutdown no new one is parked (stopping) and the server waits until
- * every parked connection has been taken back by a worker. */
+/* Suspended connections: MHD_stop_daemon must not meet one, nor a
+ * resume still signalling the daemon, so at shutdown no new one is
+ * parked (stopping) and the server waits until every parked connection
+ * has been taken back by a worker and every resume call has returned. */
 static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	unsigned parked;
+	unsigned parked; /* suspended, not yet back in on_request */
+	unsigned waking; /* their sync thread's call not yet returned */
 	int stopping;
-} parking = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+} parking = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
 
 typedef struct static_file {
 	const char *path; /* "/static/kindred.css" */
@@ -426,15 +430,20 @@ static struct MHD_Response *sync_failed_response(app *a, int api, int *status, s
 	return resp;
 }
 
+static void parking_done(unsigned *count)
+{
+	pthread_mutex_lock(&parking.mu);
+	if (--*count == 0)
+		pthread_cond_broadcast(&parking.cv);
+	pthread_mutex_unlock(&parking.mu);
+}
+
 static void unpark(conn_state *st)
 {
 	if (!st->parked)
 		return;
 	st->parked = 0;
-	pthread_mutex_lock(&parking.mu);
-	if (--parking.parked == 0)
-		pthread_cond_broadcast(&parking.cv);
-	pthread_mutex_unlock(&parking.mu);
+	parking_done(&parking.parked);
 }
 
 /* From the sync thread.  The worker may free st as soon as the
@@ -446,6 +455,7 @@ static void on_synced(void *arg, int rc)
 
 	st->sync_rc = rc;
 	MHD_resume_connection(c);
+	parking_done(&parking.waking);
 }
 
 /* Holds resp until the sync of token: returns 0 (and holds nothing)
@@ -460,6 +470,7 @@ static int park(struct MHD_Connection *c, req *r, conn_state *st, uint64_t token
 		return 0;
 	}
 	parking.parked++;
+	parking.waking++;
 	pthread_mutex_unlock(&parking.mu);
 	st->conn = c;
 	st->held = resp;
@@ -925,7 +936,7 @@ int server_run(app *a)
 	/* Every suspended connection back in a worker's hands first. */
 	pthread_mutex_lock(&parking.mu);
 	parking.stopping = 1;
-	while (parking.parked > 0)
+	while (parking.parked > 0 || parking.waking > 0)
 		pthread_cond_wait(&parking.cv, &parking.mu);
 	pthread_mutex_unlock(&parking.mu);
 	MHD_stop_daemon(d);

@@ -75,6 +75,34 @@ test("many writers and readers on two workers: all answered, every acknowledged 
   assert.equal(stored.size, acked.length, "nothing written that was not acknowledged");
 });
 
+test("stopped while writes wait for the disk: a clean exit, every acknowledged write on disk", { skip: skipSql }, async () => {
+  const { dir, args } = twoWorkers();
+  const srv = await startServer(args, { dir, keep: true });
+  const { clients: { fay: [c] } } = await setupClinic(srv, PW, ["fay"]);
+  const acked = [];
+  let stopping = false;
+  const writers = Array.from({ length: 16 }, async (_, k) => {
+    for (let i = 0; ; i++) {
+      let r;
+      try {
+        r = await c.api("POST", "/api/v1/checkins", { mood: 3, note: `stopping ${k} ${i}` });
+      } catch {
+        return; // the server went away: that write was never acknowledged
+      }
+      if (r.status === 201) acked.push(r.data.id);
+      if (stopping) return;
+    }
+  });
+  await new Promise((r) => setTimeout(r, 300));
+  stopping = true;
+  await srv.stop();
+  await Promise.all(writers);
+  assert.equal(srv.child.exitCode, 0, `exit ${srv.child.exitCode} ${srv.child.signalCode}: ${srv.stderr().slice(-500)}`);
+  assert.ok(acked.length > 16, `writes acknowledged (${acked.length})`);
+  const stored = new Set(sqlite(join(dir, "kindred.db"), "SELECT id FROM checkins").split("\n").map(Number));
+  assert.deepEqual(acked.filter((id) => !stored.has(id)), [], "no acknowledged write lost");
+});
+
 // One keep-alive connection for every request, so that no new connection
 // (which the server could not accept under the lowered limit) is needed.
 function oneConnection(base) {
