@@ -1,6 +1,6 @@
 /*
- * server.c: the HTTP server on libmicrohttpd.  A thread pool (one
- * thread per core by default), each thread with its own epoll loop and
+ * server.c: the HTTP server on libmicrohttpd.  A thread pool (see
+ * server_run for how many), each thread with its own epoll loop and
  * its own database connection.  A request's life: the first call sets
  * up state, further calls collect the body (within the limit), the last
  * call parses input, loads the session, routes, checks sign-in and the
@@ -870,7 +870,7 @@ int server_run(app *a)
 			 MHD_ALLOW_SUSPEND_RESUME;
 	int sig = 0, port;
 	unsigned ticks = 0;
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	long cores = sysconf(_SC_NPROCESSORS_ONLN), per_core;
 
 	memset(&sin, 0, sizeof(sin));
 	memset(&sin6, 0, sizeof(sin6));
@@ -887,7 +887,14 @@ int server_run(app *a)
 		fprintf(stderr, "kindred: bind address '%s' is not an IP address\n", a->cfg.bind);
 		return KD_ECONFIG;
 	}
-	threads = (unsigned)(a->cfg.threads > 0 ? a->cfg.threads : 8 * (cores > 0 ? cores : 1));
+	/* On SQLite a worker never waits for the disk (answer() leaves that to
+	 * the sync thread), so two per core keep the cores busy: more bought
+	 * no more writes and lengthened the reads' tail (docs/PERFORMANCE.md,
+	 * "Worker threads").  On PostgreSQL a worker waits for each round trip
+	 * to the database server, and eight per core let others run meanwhile. */
+	per_core = strcmp(store_backend(a->care.st), "sqlite") == 0 ? 2 : 8;
+	threads = (unsigned)(a->cfg.threads > 0 ? a->cfg.threads
+						: per_core * (cores > 0 ? cores : 1));
 	statics_load(&a->cfg);
 	json_arena_install();
 	access_log_start(a->log);

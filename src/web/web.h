@@ -22,7 +22,7 @@ typedef struct config {
 	char database[600];
 	char locale[16];
 	char access_log[512]; /* "-" for stderr, "off", or a path */
-	int threads;          /* 0: one per core */
+	int threads;          /* 0: by the database (server_run) */
 	int secure_cookies;   /* 1: cookies carry Secure (served over TLS) */
 	size_t max_body;
 	char server_id[64];      /* sent as X-Kindred-Server and logged; "" for none */
