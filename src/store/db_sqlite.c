@@ -2,7 +2,8 @@
  * db_sqlite.c: the embedded SQLite driver.  One connection per thread
  * (store.c sees to that), WAL so readers never wait for the writer,
  * foreign keys on, transactions made durable by a group commit (an
- * acknowledged write survives a power cut; see group_sync), and a busy
+ * acknowledged write survives a power cut; see group_sync, and
+ * sync_thread for the server's workers, which do not wait), and a busy
  * timeout so concurrent writers of other processes queue, not fail.
  * Statements are prepared on first use and kept for the life of the
  * connection.
