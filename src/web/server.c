@@ -870,7 +870,7 @@ int server_run(app *a)
 			 MHD_ALLOW_SUSPEND_RESUME;
 	int sig = 0, port;
 	unsigned ticks = 0;
-	long cores = sysconf(_SC_NPROCESSORS_ONLN), per_core;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
 	memset(&sin, 0, sizeof(sin));
 	memset(&sin6, 0, sizeof(sin6));
@@ -888,13 +888,21 @@ int server_run(app *a)
 		return KD_ECONFIG;
 	}
 	/* On SQLite a worker never waits for the disk (answer() leaves that to
-	 * the sync thread), so two per core keep the cores busy: more bought
-	 * no more writes and lengthened the reads' tail (docs/PERFORMANCE.md,
-	 * "Worker threads").  On PostgreSQL a worker waits for each round trip
-	 * to the database server, and eight per core let others run meanwhile. */
-	per_core = strcmp(store_backend(a->care.st), "sqlite") == 0 ? 2 : 8;
-	threads = (unsigned)(a->cfg.threads > 0 ? a->cfg.threads
-						: per_core * (cores > 0 ? cores : 1));
+	 * the sync thread), so one per core keeps the cores busy: two or four
+	 * bought no more writes and lengthened the reads' tail
+	 * (docs/PERFORMANCE.md, "Worker threads").  Never fewer than two, so
+	 * that one worker that does wait (a checkpoint's sync inside a commit,
+	 * a page read from disk) does not stop the server.  On PostgreSQL a
+	 * worker waits for each round trip to the database server, and eight
+	 * per core let others run meanwhile. */
+	if (cores < 1)
+		cores = 1;
+	if (strcmp(store_backend(a->care.st), "sqlite") == 0)
+		threads = (unsigned)(cores > 1 ? cores : 2);
+	else
+		threads = (unsigned)(8 * cores);
+	if (a->cfg.threads > 0)
+		threads = (unsigned)a->cfg.threads;
 	statics_load(&a->cfg);
 	json_arena_install();
 	access_log_start(a->log);
