@@ -86,15 +86,15 @@ int care_checkin_add(care *c, const actor *who, int mood, const char *const *fee
 		goto done;
 	if ((rc = store_begin(c->st)) != 0)
 		goto done;
-	rc = store_checkin_add(c->st, who->id, mood, buf_cstr(&codes), now, &id);
-	/* The note is sealed to its row, so the row must exist first; both
-	 * writes share the transaction. */
-	if (rc == 0 && note_len > 0) {
+	/* The note is sealed to its row's id: the id comes first, then the
+	 * row is written whole, in one statement. */
+	rc = store_checkin_next_id(c->st, &id);
+	if (rc == 0 && note_len > 0)
 		rc = vault_seal(c->v, who->id, u.data_key, u.data_key_len, "checkins", "note", id,
 				note, note_len, &sealed, &sealed_len);
-		if (rc == 0)
-			rc = store_checkin_set_note(c->st, id, sealed, sealed_len);
-	}
+	if (rc == 0)
+		rc = store_checkin_put(c->st, id, who->id, mood, buf_cstr(&codes), sealed,
+				       sealed_len, now);
 	if (rc != 0) {
 		store_rollback(c->st);
 		goto done;

@@ -86,6 +86,10 @@ typedef struct db_driver {
 	void (*sync_defer)(db *c, int on);
 	uint64_t (*sync_take)(db *c);
 	void (*sync_notify)(db *c, uint64_t seq, void (*done)(void *arg, int rc), void *arg);
+	/* Inside a write transaction: an id for a new row of table that no
+	 * other transaction gets, so a row can be written whole at once when
+	 * its contents depend on its id (a note sealed to its row). */
+	int (*next_id)(db *c, const char *table, int64_t *id);
 } db_driver;
 
 extern const db_driver db_sqlite_driver;

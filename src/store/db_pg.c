@@ -533,6 +533,28 @@ static int pg_reset_ids(db *c, const char *table)
 	return pg_simple(c, sql, NULL);
 }
 
+/* The identity's sequence: never handed out twice, whatever the
+ * transaction's fate. */
+static int pg_next_id(db *c, const char *table, int64_t *id)
+{
+	char sql[160];
+	PGresult *res;
+	int rc;
+
+	if ((rc = pg_ready(c)) != 0)
+		return rc;
+	snprintf(sql, sizeof(sql), "SELECT nextval(pg_get_serial_sequence('%s', 'id'))", table);
+	res = PQexec(c->h, sql);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+		*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		rc = 0;
+	} else {
+		rc = pg_err(c, res);
+	}
+	PQclear(res);
+	return rc;
+}
+
 const db_driver db_pg_driver = {
 	"postgresql",
 	pg_open,
@@ -558,4 +580,5 @@ const db_driver db_pg_driver = {
 	NULL, /* a commit returns once PostgreSQL has it on disk */
 	NULL,
 	NULL,
+	pg_next_id,
 };

@@ -78,6 +78,8 @@ static const char *const tx_sql[TX_COUNT] = {"BEGIN IMMEDIATE", "BEGIN DEFERRED"
 struct db {
 	sqlite3 *h;
 	sqlite3_stmt *tx[TX_COUNT];
+	sqlite3_stmt *next_id; /* sqlite_next_id's, for next_id_table */
+	char next_id_table[32];
 	wal_sync *sync; /* NULL: no file, or commits sync themselves (FULL) */
 	int defer;        /* commits do not wait for the disk (sync_defer) */
 	uint64_t pending; /* the newest such commit not yet handed on */
@@ -300,6 +302,7 @@ static void sqlite_close(db *c)
 		sqlite3_finalize(c->stmts[i]);
 	for (i = 0; i < TX_COUNT; i++)
 		sqlite3_finalize(c->tx[i]);
+	sqlite3_finalize(c->next_id);
 	sqlite3_close(c->h);
 	free(c);
 }
@@ -320,8 +323,7 @@ static int sqlite_open(const char *location, db **out, char **err)
 				     * one per worker, each caching the same pages, and the
 				     * kernel caches the file for all of them. */
 				    "PRAGMA cache_size = -128;"
-				    "PRAGMA busy_timeout = 10000;"
-				    "PRAGMA mmap_size = 268435456;";
+				    "PRAGMA busy_timeout = 10000;";
 	static pthread_once_t configured = PTHREAD_ONCE_INIT;
 	db *c = kd_xcalloc(1, sizeof(*c));
 	char *msg = NULL;
@@ -345,13 +347,6 @@ static int sqlite_open(const char *location, db **out, char **err)
 			*err = kd_xstrdup(msg ? msg : "cannot configure database");
 		sqlite3_free(msg);
 		goto fail;
-	}
-	/* The file is read through a memory map (no read call per page); it
-	 * grows a megabyte at a time, so the map of every connection is not
-	 * redone at each new page. */
-	{
-		int chunk = 1 << 20;
-		sqlite3_file_control(c->h, "main", SQLITE_FCNTL_CHUNK_SIZE, &chunk);
 	}
 	/* More files than the group commit keeps track of (none of
 	 * kindred's commands opens so many) still get durable commits, one
@@ -723,6 +718,34 @@ static int sqlite_reset_ids(db *c, const char *table)
 	return 0;
 }
 
+/* The highest id + 1: the transaction holds the file's one write lock
+ * (BEGIN IMMEDIATE), so no other writer can take it meanwhile.  The
+ * statement is kept for the table last asked about. */
+static int sqlite_next_id(db *c, const char *table, int64_t *id)
+{
+	char sql[128];
+	int rc;
+
+	if (!c->in_tx)
+		return KD_EINVAL;
+	if (!c->next_id || strcmp(c->next_id_table, table) != 0) {
+		if (strlen(table) >= sizeof(c->next_id_table))
+			return KD_EINVAL;
+		sqlite3_finalize(c->next_id);
+		c->next_id = NULL;
+		snprintf(sql, sizeof(sql), "SELECT coalesce(max(id), 0) + 1 FROM %s", table);
+		rc = sqlite3_prepare_v3(c->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->next_id, NULL);
+		if (rc != SQLITE_OK)
+			return sqlite_err(c->h, rc);
+		snprintf(c->next_id_table, sizeof(c->next_id_table), "%s", table);
+	}
+	rc = sqlite3_step(c->next_id);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(c->next_id, 0);
+	sqlite3_reset(c->next_id);
+	return rc == SQLITE_ROW ? 0 : sqlite_err(c->h, rc);
+}
+
 const db_driver db_sqlite_driver = {
 	"sqlite",
 	sqlite_open,
@@ -748,4 +771,5 @@ const db_driver db_sqlite_driver = {
 	sqlite_sync_defer,
 	sqlite_sync_take,
 	sqlite_sync_notify,
+	sqlite_next_id,
 };

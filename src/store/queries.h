@@ -63,6 +63,8 @@ Q(CASELOAD, "SELECT u.id, u.display_name, p.created_at, "
 Q(CHECKIN_ADD, "INSERT INTO checkins (client_id, mood, feelings, created_at) "
 	       "VALUES ($1, $2, $3, $4) RETURNING id")
 Q(CHECKIN_SET_NOTE, "UPDATE checkins SET note = $2 WHERE id = $1")
+Q(CHECKIN_PUT, "INSERT INTO checkins (id, client_id, mood, feelings, note, created_at) "
+	       "VALUES ($1, $2, $3, $4, $5, $6)")
 Q(CHECKIN_LIST, "SELECT id, client_id, mood, feelings, note, created_at FROM checkins "
 		"WHERE client_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2")
 Q(AUDIT_ADD, "INSERT INTO audit (at, actor_id, subject_id, action, resource, resource_id, "

@@ -1132,6 +1132,24 @@ int store_checkin_set_note(store *s, int64_t id, const unsigned char *sealed, si
 	return run(s, Q_CHECKIN_SET_NOTE, a, 2, NULL);
 }
 
+int store_checkin_next_id(store *s, int64_t *id)
+{
+	conn *k = conn_get(s);
+
+	if (!k || k->depth == 0)
+		return k ? KD_EINVAL : open_rc;
+	return s->drv->next_id(k->c, "checkins", id);
+}
+
+int store_checkin_put(store *s, int64_t id, int64_t client_id, int mood, const char *feelings,
+		      const unsigned char *sealed, size_t len, int64_t now)
+{
+	db_arg a[] = {DB_I(id),	  DB_I(client_id),	DB_I(mood),
+		      DB_T(feelings), DB_B(sealed, len), DB_I(now)};
+
+	return run(s, Q_CHECKIN_PUT, a, 6, NULL);
+}
+
 static int read_checkin(walk *w)
 {
 	store_checkin k;

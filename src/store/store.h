@@ -236,6 +236,12 @@ typedef struct store_checkin {
 int store_checkin_add(store *s, int64_t client_id, int mood, const char *feelings,
 		      int64_t now, int64_t *id);
 int store_checkin_set_note(store *s, int64_t id, const unsigned char *sealed, size_t len);
+/* Inside a transaction: the id the next check-in will have, so that its
+ * note can be sealed to it and the row written whole (store_checkin_put)
+ * in one statement. */
+int store_checkin_next_id(store *s, int64_t *id);
+int store_checkin_put(store *s, int64_t id, int64_t client_id, int mood, const char *feelings,
+		      const unsigned char *sealed, size_t len, int64_t now);
 /* Newest first, at most limit rows; pointers valid only during fn. */
 int store_checkin_each(store *s, int64_t client_id, int limit,
 		       int (*fn)(void *arg, const store_checkin *c), void *arg);

@@ -652,6 +652,27 @@ static void test_checkins(void **state)
 	assert_int_not_equal(store_checkin_add(f->s, u, -1, "", 1, &id), 0);
 	assert_int_not_equal(store_checkin_add(f->s, 9999, 5, "", 1, &id), 0);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM checkins"), 6);
+
+	/* A row written whole with the id asked for first: only inside a
+	 * transaction, and the id is the one the row gets. */
+	assert_int_equal(store_checkin_next_id(f->s, &id), KD_EINVAL);
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(store_checkin_next_id(f->s, &id), 0);
+	assert_true(id > ids[4]);
+	assert_int_equal(store_checkin_put(f->s, id, u, 6, "calm", blob, sizeof(blob), 2000), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_checkin_each(f->s, u, 1, checkin_cb, &w), 0);
+	assert_int_equal(w.ids[0], id);
+	assert_int_equal(w.moods[0], 6);
+	assert_int_equal(w.note_len[0], sizeof(blob));
+	/* The next one follows it; a rolled-back row leaves nothing. */
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(store_checkin_next_id(f->s, &ids[0]), 0);
+	assert_true(ids[0] > id);
+	assert_int_equal(store_checkin_put(f->s, ids[0], u, 1, "", NULL, 0, 3000), 0);
+	assert_int_equal(store_rollback(f->s), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM checkins"), 7);
 }
 
 /* --- audit trail --- */

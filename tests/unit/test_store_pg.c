@@ -598,6 +598,22 @@ static void test_checkins(void **state)
 	w = (checkin_walk){0};
 	assert_int_equal(store_checkin_each(f->s, c, 1, checkin_cb, &w), 0);
 	assert_int_equal(w.n, 1);
+
+	/* The id from the identity's sequence first, then the row whole;
+	 * the sequence goes on after it. */
+	assert_int_equal(store_checkin_next_id(f->s, &id1), KD_EINVAL);
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(store_checkin_next_id(f->s, &id1), 0);
+	assert_true(id1 > id2);
+	assert_int_equal(store_checkin_put(f->s, id1, c, 4, "calm", sealed, sizeof(sealed), big + 1),
+			 0);
+	assert_int_equal(store_commit(f->s), 0);
+	w = (checkin_walk){0};
+	assert_int_equal(store_checkin_each(f->s, c, 1, checkin_cb, &w), 0);
+	assert_int_equal(w.ids[0], id1);
+	assert_memory_equal(w.note[0], sealed, sizeof(sealed));
+	assert_int_equal(store_checkin_add(f->s, c, 5, "", 1, &id2), 0);
+	assert_true(id2 > id1);
 }
 
 /* --- audit trail (AUDIT_*) --- */
