@@ -35,8 +35,9 @@ int cmd_serve(int argc, char **argv)
 	}
 	/* glibc gives each worker thread its own heap, each keeping what
 	 * it freed: with many workers that is most of kindred's memory.
-	 * Two heaps serve two cores' worth of allocation as well. */
-	mallopt(M_ARENA_MAX, 2);
+	 * Four heaps serve two cores' worth of workers and the store's
+	 * threads without them waiting for each other's heap lock. */
+	mallopt(M_ARENA_MAX, 4);
 	if ((code = cli_open(&a.cfg, &st, &v)) != 0)
 		return code;
 	/* Without the engine no client text could be read for risk: refuse

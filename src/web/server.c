@@ -950,7 +950,11 @@ int server_run(app *a)
 			     MHD_OPTION_THREAD_POOL_SIZE, threads,
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+			     /* Each connection's buffer for a request's line and
+			      * headers (bodies stream through it): libmicrohttpd
+			      * zeroes all of it before every request, so it is no
+			      * larger than requests need. */
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
 			     MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
 			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 			     MHD_OPTION_UNESCAPE_CALLBACK, unescape_url, NULL,
