@@ -75,6 +75,8 @@ enum tx_stmt { TX_BEGIN_IMMEDIATE, TX_BEGIN_DEFERRED, TX_COMMIT, TX_ROLLBACK, TX
 static const char *const tx_sql[TX_COUNT] = {"BEGIN IMMEDIATE", "BEGIN DEFERRED", "COMMIT",
 					     "ROLLBACK"};
 
+enum { BIND_MAX = 16 }; /* parameters $1..$16 */
+
 struct db {
 	sqlite3 *h;
 	sqlite3_stmt *tx[TX_COUNT];
@@ -86,6 +88,7 @@ struct db {
 	int in_tx; /* holds writer_lock from begin() to commit/rollback */
 	int in_read; /* in a read transaction (read_begin) */
 	sqlite3_stmt *stmts[Q_COUNT];
+	unsigned char binds[Q_COUNT][BIND_MAX]; /* bind_map of each */
 	struct db_cur curs[Q_COUNT];
 };
 
@@ -552,19 +555,27 @@ static int sqlite_lock(db *c, int64_t key)
 	return 0;
 }
 
-static int sqlite_bind(sqlite3_stmt *st, const db_arg *args, int nargs)
+/* Where $1..$16 sit among a statement's parameters (0: not used), found
+ * once when it is prepared rather than by name at every bind. */
+static void bind_map(sqlite3_stmt *st, unsigned char *map)
 {
-	/* The names of $1..$16, not printed for every argument of every
-	 * query. */
-	static const char *const names[] = {"$1",  "$2",  "$3",  "$4",  "$5",  "$6",
-					    "$7",  "$8",  "$9",  "$10", "$11", "$12",
-					    "$13", "$14", "$15", "$16"};
+	static const char *const names[BIND_MAX] = {"$1",  "$2",  "$3",  "$4",  "$5",  "$6",
+						    "$7",  "$8",  "$9",  "$10", "$11", "$12",
+						    "$13", "$14", "$15", "$16"};
+	int i;
+
+	for (i = 0; i < BIND_MAX; i++)
+		map[i] = (unsigned char)sqlite3_bind_parameter_index(st, names[i]);
+}
+
+static int sqlite_bind(sqlite3_stmt *st, const unsigned char *map, const db_arg *args, int nargs)
+{
 	int i, idx, rc = SQLITE_OK;
 
-	if (nargs > (int)(sizeof(names) / sizeof(names[0])))
+	if (nargs > BIND_MAX)
 		return SQLITE_RANGE;
 	for (i = 0; i < nargs && rc == SQLITE_OK; i++) {
-		idx = sqlite3_bind_parameter_index(st, names[i]);
+		idx = map[i];
 		if (idx == 0)
 			continue;
 		switch (args[i].type) {
@@ -601,8 +612,9 @@ static int sqlite_query(db *c, int qid, const db_arg *args, int nargs, db_cur **
 		if (rc != SQLITE_OK)
 			return sqlite_err(c->h, rc);
 		c->stmts[qid] = st;
+		bind_map(st, c->binds[qid]);
 	}
-	rc = sqlite_bind(st, args, nargs);
+	rc = sqlite_bind(st, c->binds[qid], args, nargs);
 	if (rc != SQLITE_OK) {
 		sqlite3_reset(st);
 		return sqlite_err(c->h, rc);
