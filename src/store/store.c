@@ -729,31 +729,26 @@ int store_user_get_plain(store *s, int64_t id, store_user *u)
 	return user_one(s, Q_USER_GET_PLAIN, DB_I(id), u);
 }
 
-int store_user_key(store *s, store_user *u)
+static int read_own_key(walk *w)
 {
-	db_arg a[] = {DB_I(u->id)};
-	db *c = conn_db(s);
-	db_cur *cur;
-	const void *b;
+	store_user *u = w->arg;
 	size_t len;
-	int rc;
+	const unsigned char *b = col_blob_or_null(w, 0, &len);
 
-	if (!c)
-		return open_rc;
-	if ((rc = s->drv->query(c, Q_KEY_GET, a, 1, &cur)) != 0)
-		return rc;
-	rc = s->drv->step(cur);
-	if (rc == 1 && !s->drv->col_null(cur, 0)) {
-		b = s->drv->col_blob(cur, 0, &len);
+	if (b) {
 		free(u->data_key);
 		u->data_key = kd_xmalloc(len ? len : 1);
 		memcpy(u->data_key, b, len);
 		u->data_key_len = len;
 	}
-	if (rc == 1)
-		rc = 0;
-	s->drv->done(cur);
-	return rc;
+	return 0;
+}
+
+int store_user_key(store *s, store_user *u)
+{
+	db_arg a[] = {DB_I(u->id)};
+
+	return each_row(s, Q_KEY_GET, a, 1, read_own_key, NULL, u, 0);
 }
 
 /* The key first, in the same transaction: no foreign key reaches the
