@@ -284,41 +284,10 @@ static int read_input(struct MHD_Connection *c, req *r, conn_state *st)
 
 /* --- access log --- */
 
-/* Each worker's own line, kept for its room, and freed when the worker
- * ends (the key's destructor): a thread-local buf alone would be lost
- * with its thread, which LeakSanitizer reports. */
-static pthread_key_t log_line_key;
-static pthread_once_t log_line_once = PTHREAD_ONCE_INIT;
-
-static void log_line_free(void *p)
-{
-	buf_free(p);
-	free(p);
-}
-
-static void log_line_key_make(void)
-{
-	if (pthread_key_create(&log_line_key, log_line_free) != 0)
-		abort();
-}
-
-static buf *log_line(void)
-{
-	buf *b;
-
-	pthread_once(&log_line_once, log_line_key_make);
-	if ((b = pthread_getspecific(log_line_key)) == NULL) {
-		b = kd_xmalloc(sizeof(*b));
-		buf_init(b);
-		pthread_setspecific(log_line_key, b);
-	}
-	return b;
-}
-
 static void log_request(app *a, const char *addr, int64_t uid, const char *method,
 			const char *url, int status, size_t bytes, const struct timespec *start)
 {
-	buf *b;
+	buf b;
 	struct timespec now;
 	char when[32];
 	int64_t us;
@@ -329,38 +298,38 @@ static void log_request(app *a, const char *addr, int64_t uid, const char *metho
 	us = (int64_t)(now.tv_sec - start->tv_sec) * 1000000 +
 	     (int64_t)(now.tv_nsec - start->tv_nsec) / 1000;
 	care_iso_time((int64_t)time(NULL), when, sizeof(when));
-	b = log_line();
 	/* Written by hand: printf's machinery cost more than answering a
 	 * small request. */
-	buf_reset(b);
-	buf_puts(b, "{\"ts\":\"");
-	buf_puts(b, when);
-	buf_puts(b, "\",\"addr\":");
-	json_write_string(b, addr, strlen(addr));
-	buf_puts(b, ",\"method\":");
-	json_write_string(b, method, strlen(method));
-	buf_puts(b, ",\"path\":");
+	buf_init(&b);
+	buf_puts(&b, "{\"ts\":\"");
+	buf_puts(&b, when);
+	buf_puts(&b, "\",\"addr\":");
+	json_write_string(&b, addr, strlen(addr));
+	buf_puts(&b, ",\"method\":");
+	json_write_string(&b, method, strlen(method));
+	buf_puts(&b, ",\"path\":");
 	/* The path is outside input: quoted as JSON, and only if it is text. */
 	if (input_utf8_valid(url, strlen(url)))
-		json_write_string(b, url, strlen(url));
+		json_write_string(&b, url, strlen(url));
 	else
-		buf_puts(b, "\"?\"");
-	buf_puts(b, ",\"status\":");
-	json_write_int(b, status);
-	buf_puts(b, ",\"bytes\":");
-	json_write_int(b, (int64_t)bytes);
-	buf_puts(b, ",\"ms\":");
-	json_write_int(b, us / 1000);
-	buf_putc(b, '.');
-	buf_putc(b, (char)('0' + us / 100 % 10));
-	buf_putc(b, (char)('0' + us / 10 % 10));
-	buf_putc(b, (char)('0' + us % 10));
-	buf_puts(b, ",\"user\":");
-	json_write_int(b, uid);
-	buf_puts(b, ",\"server\":");
-	json_write_string(b, a->cfg.server_id, strlen(a->cfg.server_id));
-	buf_puts(b, "}\n");
-	access_log_add(b->data, b->len);
+		buf_puts(&b, "\"?\"");
+	buf_puts(&b, ",\"status\":");
+	json_write_int(&b, status);
+	buf_puts(&b, ",\"bytes\":");
+	json_write_int(&b, (int64_t)bytes);
+	buf_puts(&b, ",\"ms\":");
+	json_write_int(&b, us / 1000);
+	buf_putc(&b, '.');
+	buf_putc(&b, (char)('0' + us / 100 % 10));
+	buf_putc(&b, (char)('0' + us / 10 % 10));
+	buf_putc(&b, (char)('0' + us % 10));
+	buf_puts(&b, ",\"user\":");
+	json_write_int(&b, uid);
+	buf_puts(&b, ",\"server\":");
+	json_write_string(&b, a->cfg.server_id, strlen(a->cfg.server_id));
+	buf_puts(&b, "}\n");
+	access_log_add(b.data, b.len);
+	buf_free(&b);
 }
 
 /* --- answering --- */
